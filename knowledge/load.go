@@ -31,19 +31,20 @@ const DutyLeader = "duty_leader"
 
 // Handbook is the whole knowledge base, loaded and validated.
 type Handbook struct {
-	Scenarios   []*Scenario // in catalogue order
-	Catalogue   []CatalogueRow
-	Directory   map[string]Referral
-	Laws        map[string]Law
-	Signals     []Signal
-	Negations   []string // words that deny a following cue: 没, 不是...
-	Minimizers  []string // words that play a cue down: 只是, 就...
-	Contrasts   []string // words after which a denial no longer holds: 但是, 可是...
-	GlobalRules []GlobalRule
-	Notify      map[string]string // notify target -> who that is, in the desk's words
-	Service     map[string]string // the desk's own service texts, by key
-	Taboo       []Taboo
-	Canned      []string // polite canned replies for agents
+	Scenarios    []*Scenario // in catalogue order
+	Catalogue    []CatalogueRow
+	Directory    map[string]Referral
+	Laws         map[string]Law
+	Signals      []Signal
+	Negations    []string // words that deny a following cue: 没, 不是...
+	NotNegations []string // words that hold a negation character but deny nothing: 没想到, 叫不醒
+	Minimizers   []string // words that play a cue down: 只是, 就...
+	Contrasts    []string // words after which a denial no longer holds: 但是, 可是...
+	GlobalRules  []GlobalRule
+	Notify       map[string]string // notify target -> who that is, in the desk's words
+	Service      map[string]string // the desk's own service texts, by key
+	Taboo        []Taboo
+	Canned       []string // polite canned replies for agents
 
 	byID     map[string]*Scenario
 	signals  map[string]bool
@@ -116,12 +117,13 @@ var requiredTexts = []string{
 }
 
 type signalsFile struct {
-	Negations   []string          `yaml:"negations"`
-	Minimizers  []string          `yaml:"minimizers"`
-	Contrasts   []string          `yaml:"contrasts"`
-	Notify      map[string]string `yaml:"notify"`
-	Signals     []Signal          `yaml:"signals"`
-	GlobalRules []GlobalRule      `yaml:"global_rules"`
+	Negations    []string          `yaml:"negations"`
+	NotNegations []string          `yaml:"not_negations"`
+	Minimizers   []string          `yaml:"minimizers"`
+	Contrasts    []string          `yaml:"contrasts"`
+	Notify       map[string]string `yaml:"notify"`
+	Signals      []Signal          `yaml:"signals"`
+	GlobalRules  []GlobalRule      `yaml:"global_rules"`
 }
 
 type serviceFile struct {
@@ -254,7 +256,7 @@ func LoadFS(fsys fs.FS, opts Options) (*Handbook, error) {
 	if err := decode(fsys, "signals.yaml", &sf); err != nil {
 		e.add("signals.yaml", "", "%v", err)
 	}
-	h.Negations, h.Minimizers, h.Contrasts, h.Notify = sf.Negations, sf.Minimizers, sf.Contrasts, sf.Notify
+	h.Negations, h.NotNegations, h.Minimizers, h.Contrasts, h.Notify = sf.Negations, sf.NotNegations, sf.Minimizers, sf.Contrasts, sf.Notify
 	h.Signals, h.GlobalRules = sf.Signals, sf.GlobalRules
 	if _, ok := h.Notify[DutyLeader]; !ok {
 		e.add("signals.yaml", "notify", "the duty leader (%s) must be a notify target", DutyLeader)

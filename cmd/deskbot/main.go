@@ -33,6 +33,8 @@ type App struct {
 const usage = `usage: deskbot [command]
 
 commands:
+  classify         read JSON Lines {"text": ...} on stdin, write each with its intent,
+                   action, confidence, signals and matched phrases
   intents export   print every seed phrase as JSON Lines {"intent","text"}
   help             print this help
 `
@@ -48,6 +50,8 @@ func (a *App) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("usage: deskbot intents export")
 		}
 		return a.intentsExport(ctx, args[2:])
+	case "classify":
+		return a.classify(ctx, args[1:])
 	case "help", "-h", "--help":
 		_, err := io.WriteString(a.Stdout, usage)
 		return err

@@ -1,0 +1,423 @@
+// Package intents reads a citizen's message: which scenario of the
+// handbook it is about (a fuzzy intent matcher over phrases, built on
+// github.com/sahilm/fuzzy with our own scoring) and which escalation
+// signals it carries, and from both the action the handbook calls for.
+// It is pure: no I/O, no global state, safe for concurrent use.
+package intents
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/deskbot/deskbot/knowledge"
+	"github.com/sahilm/fuzzy"
+)
+
+// Unknown is the intent of a message the matcher cannot place.
+const Unknown = "unknown"
+
+// Defaults for Options.
+const (
+	DefaultMaxRunes  = 2000
+	DefaultThreshold = 0.30
+)
+
+// Phrase is one thing citizens say about an intent. Seed phrases come from
+// the handbook; admins add more.
+type Phrase struct {
+	Intent string `json:"intent"`
+	Text   string `json:"text"`
+}
+
+// SeedPhrases returns the handbook's phrases.
+func SeedPhrases(h *knowledge.Handbook) []Phrase {
+	var out []Phrase
+	for _, s := range h.Scenarios {
+		for _, p := range s.Phrases {
+			out = append(out, Phrase{Intent: s.ID, Text: p})
+		}
+	}
+	return out
+}
+
+// Options tune a matcher; zero values take the defaults.
+type Options struct {
+	MaxRunes  int     // input beyond this is cut before matching
+	Threshold float64 // below this confidence the intent is Unknown
+}
+
+// Matcher matches messages to intents. Build one with New; it never
+// changes afterwards, so any number of goroutines may use it, and a new
+// one can replace it while serving (see Live).
+type Matcher struct {
+	h       *knowledge.Handbook
+	opts    Options
+	t2s     t2s
+	det     *detector
+	intents []string       // index -> intent id
+	intentN map[string]int // intent id -> index
+	phrases []phrase
+	byChar  map[rune][]int32 // character -> phrases that contain it
+	idf     map[rune]float64 // character weight: rare among intents is telling
+	grams   map[gram][]gramWeight
+	scratch sync.Pool
+}
+
+type phrase struct {
+	text   string // normalised
+	runes  []rune
+	raw    string
+	intent int
+	weight float64 // sum of idf over distinct characters
+	self   int     // fuzzy score of the phrase against itself
+}
+
+// gram is a character pair; {r, 0} stands for a single character.
+type gram [2]rune
+
+type gramWeight struct {
+	intent int
+	w      float64
+}
+
+// New builds a matcher for the handbook from phrases. Phrases naming an
+// intent the handbook does not know are an error.
+func New(h *knowledge.Handbook, phrases []Phrase, opts Options) (*Matcher, error) {
+	if h == nil {
+		return nil, errors.New("intents: no handbook")
+	}
+	if opts.MaxRunes <= 0 {
+		opts.MaxRunes = DefaultMaxRunes
+	}
+	if opts.Threshold <= 0 {
+		opts.Threshold = DefaultThreshold
+	}
+	m := &Matcher{h: h, opts: opts, t2s: newT2S(), intentN: map[string]int{}, byChar: map[rune][]int32{}, idf: map[rune]float64{}, grams: map[gram][]gramWeight{}}
+	m.det = newDetector(h, m.t2s)
+	for _, s := range h.Scenarios {
+		m.intentN[s.ID] = len(m.intents)
+		m.intents = append(m.intents, s.ID)
+	}
+	seen := map[string]bool{}
+	for _, p := range phrases {
+		in, ok := m.intentN[p.Intent]
+		if !ok {
+			return nil, fmt.Errorf("intents: phrase %q: unknown intent %q", p.Text, p.Intent)
+		}
+		norm := m.t2s.normalizeString(p.Text)
+		key := p.Intent + "\x00" + norm
+		if norm == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		m.phrases = append(m.phrases, phrase{text: norm, runes: []rune(norm), raw: p.Text, intent: in})
+	}
+	m.buildWeights()
+	m.scratch.New = func() any { return &scratch{acc: make([]float64, len(m.phrases))} }
+	return m, nil
+}
+
+// buildWeights computes character idf over intents, the character index
+// and each intent's character-pair profile.
+func (m *Matcher) buildWeights() {
+	df := map[rune]map[int]bool{}
+	for _, p := range m.phrases {
+		for _, r := range p.runes {
+			if r == sep {
+				continue
+			}
+			if df[r] == nil {
+				df[r] = map[int]bool{}
+			}
+			df[r][p.intent] = true
+		}
+	}
+	n := float64(len(m.intents))
+	for r, set := range df {
+		m.idf[r] = math.Log(1 + n/float64(len(set)))
+	}
+	gdf := map[gram]map[int]float64{} // gram -> intent -> count
+	for i := range m.phrases {
+		p := &m.phrases[i]
+		distinct := map[rune]bool{}
+		for k, r := range p.runes {
+			if r == sep {
+				continue
+			}
+			if !distinct[r] {
+				distinct[r] = true
+				p.weight += m.idf[r]
+				m.byChar[r] = append(m.byChar[r], int32(i))
+			}
+			add := func(g gram) {
+				if gdf[g] == nil {
+					gdf[g] = map[int]float64{}
+				}
+				gdf[g][p.intent]++
+			}
+			add(gram{r, 0})
+			if k+1 < len(p.runes) && p.runes[k+1] != sep {
+				add(gram{r, p.runes[k+1]})
+			}
+		}
+		if ms := fuzzy.Find(p.text, []string{p.text}); len(ms) == 1 {
+			p.self = ms[0].Score
+		}
+	}
+	// Each intent's profile: tf-idf over grams, pairs weighted above
+	// single characters, normalised to unit length.
+	norms := make([]float64, len(m.intents))
+	for g, per := range gdf {
+		idf := math.Log(1 + n/float64(len(per)))
+		if g[1] == 0 {
+			idf *= unigramWeight
+		}
+		for in, tf := range per {
+			w := (1 + math.Log(tf)) * idf
+			m.grams[g] = append(m.grams[g], gramWeight{intent: in, w: w})
+			norms[in] += w * w
+		}
+	}
+	for g, list := range m.grams {
+		for k := range list {
+			list[k].w /= math.Sqrt(norms[list[k].intent])
+		}
+		m.grams[g] = list
+	}
+}
+
+// Tuning constants, measured on the handbook's own examples (see
+// eval_test.go); change them only with the evaluation in hand.
+const (
+	unigramWeight  = 0.35 // single characters count less than pairs in profiles
+	minCoverage    = 0.5  // a phrase is a candidate when this share of its weight is in the message
+	maxFuzzy       = 64   // at most this many fully covered phrases go through fuzzy scoring
+	phraseRef      = 6.0  // a phrase this heavy (sum of idf) is full evidence
+	profileShare   = 0.45 // weight of the profile similarity in an intent's score
+	secondPhrase   = 0.3
+	thirdPhrase    = 0.15
+	runnerUpsShown = 3
+)
+
+type scratch struct {
+	acc     []float64
+	touched []int32
+}
+
+// Match reads one message.
+func (m *Matcher) Match(text string) Match {
+	text, truncated := cut(text, m.opts.MaxRunes)
+	n := m.t2s.normalize(text)
+	original := []rune(text)
+	res := Match{Intent: Unknown, Truncated: truncated}
+	res.Signals = m.det.detect(n, original)
+
+	scores, matched := m.score(n, original)
+	order := make([]int, 0, len(scores))
+	for in, s := range scores {
+		if s > 0 {
+			order = append(order, in)
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		a, b := scores[order[i]], scores[order[j]]
+		if a != b {
+			return a > b
+		}
+		return m.intents[order[i]] < m.intents[order[j]] // ties: stable, by id
+	})
+	if len(order) > 0 {
+		top := scores[order[0]]
+		second := 0.0
+		if len(order) > 1 {
+			second = scores[order[1]]
+		}
+		// Confidence: how strong the best reading is, discounted when the
+		// runner-up is nearly as strong.
+		res.Confidence = math.Min(1, top) * (0.75 + 0.25*(top-second)/math.Max(top, 1e-9))
+		res.Confidence = math.Round(res.Confidence*1000) / 1000
+		if res.Confidence >= m.opts.Threshold {
+			res.Intent = m.intents[order[0]]
+		}
+		for _, in := range order[1:] {
+			if len(res.RunnerUps) == runnerUpsShown {
+				break
+			}
+			res.RunnerUps = append(res.RunnerUps, Candidate{Intent: m.intents[in], Score: math.Round(scores[in]*1000) / 1000})
+		}
+		if res.Intent != Unknown {
+			for _, mp := range matched {
+				if mp.Intent == res.Intent {
+					res.Matched = append(res.Matched, mp)
+				}
+			}
+		}
+	}
+	m.decide(&res)
+	return res
+}
+
+// score returns each intent's score and the phrases that matched.
+func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase) {
+	scores := make([]float64, len(m.intents))
+	if len(n.runes) == 0 {
+		return scores, nil
+	}
+	sc := m.scratch.Get().(*scratch)
+	defer func() {
+		for _, p := range sc.touched {
+			sc.acc[p] = 0
+		}
+		sc.touched = sc.touched[:0]
+		m.scratch.Put(sc)
+	}()
+
+	// Characters of the message, each once, accumulate into the phrases
+	// that contain them: the index keeps the cost to phrases that share
+	// something with the message.
+	present := make(map[rune]bool, len(n.runes))
+	for _, r := range n.runes {
+		if r == sep || present[r] {
+			continue
+		}
+		present[r] = true
+		w := m.idf[r]
+		for _, p := range m.byChar[r] {
+			if sc.acc[p] == 0 {
+				sc.touched = append(sc.touched, p)
+			}
+			sc.acc[p] += w
+		}
+	}
+
+	type cand struct {
+		p   int32
+		cov float64
+	}
+	var full, partial []cand
+	for _, p := range sc.touched {
+		ph := &m.phrases[p]
+		cov := sc.acc[p] / ph.weight
+		switch {
+		case cov >= 0.999:
+			full = append(full, cand{p, 1})
+		case cov >= minCoverage && len(ph.runes) > 2:
+			partial = append(partial, cand{p, cov})
+		}
+	}
+	// Heaviest full candidates first: they say the most.
+	sort.Slice(full, func(i, j int) bool { return m.phrases[full[i].p].weight > m.phrases[full[j].p].weight })
+	if len(full) > maxFuzzy {
+		full = full[:maxFuzzy]
+	}
+
+	per := make([][3]float64, len(m.intents)) // best three phrase scores per intent
+	bestOf := make([]MatchedPhrase, 0, 8)
+	keep := func(in int, s float64) {
+		b := &per[in]
+		switch {
+		case s > b[0]:
+			b[0], b[1], b[2] = s, b[0], b[1]
+		case s > b[1]:
+			b[1], b[2] = s, b[1]
+		case s > b[2]:
+			b[2] = s
+		}
+	}
+	msg := string(n.runes)
+	for _, c := range full {
+		ph := &m.phrases[c.p]
+		strength := math.Min(1, ph.weight/phraseRef)
+		ms := fuzzy.Find(ph.text, []string{msg})
+		if len(ms) == 0 {
+			// All characters are there but not in order.
+			keep(ph.intent, 0.5*strength)
+			continue
+		}
+		q := 1.0
+		if ph.self > 0 {
+			q = math.Max(0, math.Min(1, float64(ms[0].Score)/float64(ph.self)))
+		}
+		s := strength * (0.6 + 0.4*q)
+		keep(ph.intent, s)
+		start, end := byteSpanToRunes(msg, ms[0].MatchedIndexes)
+		os, oe := n.span(start, end)
+		bestOf = append(bestOf, MatchedPhrase{Intent: m.intents[ph.intent], Phrase: ph.raw, Score: math.Round(s*1000) / 1000, Start: os, End: oe, Text: string(original[os:oe])})
+	}
+	for _, c := range partial {
+		ph := &m.phrases[c.p]
+		strength := math.Min(1, ph.weight/phraseRef)
+		keep(ph.intent, 0.55*strength*c.cov*c.cov)
+	}
+
+	// Character-pair profile similarity: catches messages that share the
+	// intent's vocabulary without repeating any one phrase.
+	prof := make([]float64, len(m.intents))
+	var norm float64
+	seen := make(map[gram]bool, len(n.runes)*2)
+	for k, r := range n.runes {
+		if r == sep {
+			continue
+		}
+		gs := [2]gram{{r, 0}, {}}
+		if k+1 < len(n.runes) && n.runes[k+1] != sep {
+			gs[1] = gram{r, n.runes[k+1]}
+		}
+		for _, g := range gs {
+			if g[0] == 0 || seen[g] {
+				continue
+			}
+			seen[g] = true
+			list := m.grams[g]
+			if len(list) == 0 {
+				continue
+			}
+			idf := math.Log(1 + float64(len(m.intents))/float64(len(list)))
+			if g[1] == 0 {
+				idf *= unigramWeight
+			}
+			norm += idf * idf
+			for _, gw := range list {
+				prof[gw.intent] += gw.w * idf
+			}
+		}
+	}
+	if norm > 0 {
+		norm = math.Sqrt(norm)
+	}
+	for in := range scores {
+		b := per[in]
+		phr := b[0] + secondPhrase*b[1] + thirdPhrase*b[2]
+		cos := 0.0
+		if norm > 0 {
+			cos = prof[in] / norm
+		}
+		scores[in] = (1-profileShare)*phr + profileShare*cos*2
+	}
+	sort.Slice(bestOf, func(i, j int) bool { return bestOf[i].Score > bestOf[j].Score })
+	return scores, bestOf
+}
+
+// byteSpanToRunes turns fuzzy's matched byte offsets into the rune span
+// [first, last+1) of s.
+func byteSpanToRunes(s string, idx []int) (int, int) {
+	if len(idx) == 0 {
+		return 0, 0
+	}
+	first, last := idx[0], idx[len(idx)-1]
+	start, end, r := 0, 0, 0
+	for b := range s {
+		if b == first {
+			start = r
+		}
+		if b == last {
+			end = r + 1
+			break
+		}
+		r++
+	}
+	return start, end
+}
