@@ -60,7 +60,7 @@ type Matcher struct {
 	intents []string       // index -> intent id
 	intentN map[string]int // intent id -> index
 	phrases []phrase
-	byChar  map[rune][]int32 // character -> phrases that contain it
+	byGram  map[gram][]int32 // character pair -> phrases that contain it
 	idf     map[rune]float64 // character weight: rare among intents is telling
 	grams   map[gram][]gramWeight
 	scratch sync.Pool
@@ -71,8 +71,10 @@ type phrase struct {
 	runes  []rune
 	raw    string
 	intent int
-	weight float64 // sum of idf over distinct characters
-	self   int     // fuzzy score of the phrase against itself
+	chars  []rune    // distinct characters
+	wts    []float64 // their idf
+	weight float64   // sum of idf over distinct characters
+	self   int       // fuzzy score of the phrase against itself
 }
 
 // gram is a character pair; {r, 0} stands for a single character.
@@ -95,7 +97,7 @@ func New(h *knowledge.Handbook, phrases []Phrase, opts Options) (*Matcher, error
 	if opts.Threshold <= 0 {
 		opts.Threshold = DefaultThreshold
 	}
-	m := &Matcher{h: h, opts: opts, t2s: newT2S(), intentN: map[string]int{}, byChar: map[rune][]int32{}, idf: map[rune]float64{}, grams: map[gram][]gramWeight{}}
+	m := &Matcher{h: h, opts: opts, t2s: newT2S(), intentN: map[string]int{}, byGram: map[gram][]int32{}, idf: map[rune]float64{}, grams: map[gram][]gramWeight{}}
 	m.det = newDetector(h, m.t2s)
 	for _, s := range h.Scenarios {
 		m.intentN[s.ID] = len(m.intents)
@@ -116,7 +118,7 @@ func New(h *knowledge.Handbook, phrases []Phrase, opts Options) (*Matcher, error
 		m.phrases = append(m.phrases, phrase{text: norm, runes: []rune(norm), raw: p.Text, intent: in})
 	}
 	m.buildWeights()
-	m.scratch.New = func() any { return &scratch{acc: make([]float64, len(m.phrases))} }
+	m.scratch.New = func() any { return &scratch{mark: make([]uint32, len(m.phrases))} }
 	return m, nil
 }
 
@@ -143,6 +145,7 @@ func (m *Matcher) buildWeights() {
 	for i := range m.phrases {
 		p := &m.phrases[i]
 		distinct := map[rune]bool{}
+		pairs := map[gram]bool{}
 		for k, r := range p.runes {
 			if r == sep {
 				continue
@@ -150,7 +153,21 @@ func (m *Matcher) buildWeights() {
 			if !distinct[r] {
 				distinct[r] = true
 				p.weight += m.idf[r]
-				m.byChar[r] = append(m.byChar[r], int32(i))
+				p.chars = append(p.chars, r)
+				p.wts = append(p.wts, m.idf[r])
+			}
+			// The index is by character pair: a pair is far more selective
+			// than a character, so lookups stay short as phrases grow. A
+			// one-character phrase is indexed by its character.
+			key := gram{r, 0}
+			if k+1 < len(p.runes) && p.runes[k+1] != sep {
+				key = gram{r, p.runes[k+1]}
+			} else if len(p.runes) > 1 {
+				key = gram{}
+			}
+			if key != (gram{}) && !pairs[key] {
+				pairs[key] = true
+				m.byGram[key] = append(m.byGram[key], int32(i))
 			}
 			add := func(g gram) {
 				if gdf[g] == nil {
@@ -202,9 +219,13 @@ const (
 	runnerUpsShown = 3
 )
 
+// scratch is per-call working memory, pooled: mark[p] == gen means phrase
+// p was already seen in this call, so nothing needs clearing between calls.
 type scratch struct {
-	acc     []float64
+	mark    []uint32
+	gen     uint32
 	touched []int32
+	present runeSet
 }
 
 // Match reads one message.
@@ -268,28 +289,35 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	}
 	sc := m.scratch.Get().(*scratch)
 	defer func() {
-		for _, p := range sc.touched {
-			sc.acc[p] = 0
-		}
 		sc.touched = sc.touched[:0]
+		sc.present.reset()
 		m.scratch.Put(sc)
 	}()
+	sc.gen++
+	if sc.gen == 0 { // wrapped: clear once every 4 billion calls
+		clear(sc.mark)
+		sc.gen = 1
+	}
 
-	// Characters of the message, each once, accumulate into the phrases
-	// that contain them: the index keeps the cost to phrases that share
-	// something with the message.
-	present := make(map[rune]bool, len(n.runes))
-	for _, r := range n.runes {
-		if r == sep || present[r] {
-			continue
-		}
-		present[r] = true
-		w := m.idf[r]
-		for _, p := range m.byChar[r] {
-			if sc.acc[p] == 0 {
+	// Phrases sharing a character pair (or, for one-character phrases, the
+	// character) with the message are the candidates.
+	present := &sc.present
+	visit := func(g gram) {
+		for _, p := range m.byGram[g] {
+			if sc.mark[p] != sc.gen {
+				sc.mark[p] = sc.gen
 				sc.touched = append(sc.touched, p)
 			}
-			sc.acc[p] += w
+		}
+	}
+	for k, r := range n.runes {
+		if r == sep {
+			continue
+		}
+		present.add(r)
+		visit(gram{r, 0})
+		if k+1 < len(n.runes) && n.runes[k+1] != sep {
+			visit(gram{r, n.runes[k+1]})
 		}
 	}
 
@@ -300,7 +328,7 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	var full, partial []cand
 	for _, p := range sc.touched {
 		ph := &m.phrases[p]
-		cov := sc.acc[p] / ph.weight
+		cov := m.coverage(ph, present)
 		switch {
 		case cov >= 0.999:
 			full = append(full, cand{p, 1})
@@ -399,6 +427,54 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	}
 	sort.Slice(bestOf, func(i, j int) bool { return bestOf[i].Score > bestOf[j].Score })
 	return scores, bestOf
+}
+
+// coverage is the share of a phrase's weight whose characters are in the
+// message.
+func (m *Matcher) coverage(ph *phrase, present *runeSet) float64 {
+	var got float64
+	for k, r := range ph.chars {
+		if present.has(r) {
+			got += ph.wts[k]
+		}
+	}
+	return got / ph.weight
+}
+
+// runeSet is a set of characters: a bitmap for the Basic Multilingual
+// Plane, where Chinese lives, and a map for the rest.
+type runeSet struct {
+	bits  [0x10000 / 64]uint64
+	other map[rune]bool
+	added []rune
+}
+
+func (s *runeSet) add(r rune) {
+	if r < 0x10000 {
+		s.bits[r/64] |= 1 << (r % 64)
+		s.added = append(s.added, r)
+		return
+	}
+	if s.other == nil {
+		s.other = map[rune]bool{}
+	}
+	s.other[r] = true
+}
+
+func (s *runeSet) has(r rune) bool {
+	if r < 0x10000 {
+		return s.bits[r/64]&(1<<(r%64)) != 0
+	}
+	return s.other[r]
+}
+
+// reset empties the set in time proportional to what was added.
+func (s *runeSet) reset() {
+	for _, r := range s.added {
+		s.bits[r/64] = 0
+	}
+	s.added = s.added[:0]
+	clear(s.other)
 }
 
 // byteSpanToRunes turns fuzzy's matched byte offsets into the rune span
