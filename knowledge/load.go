@@ -44,7 +44,8 @@ type Handbook struct {
 	Notify       map[string]string // notify target -> who that is, in the desk's words
 	Service      map[string]string // the desk's own service texts, by key
 	Taboo        []Taboo
-	Canned       []string // polite canned replies for agents
+	Canned       []string            // polite canned replies for agents
+	Keywords     map[string][]string // the desk's own cue words: withdraw, why, place suffixes...
 
 	byID     map[string]*Scenario
 	signals  map[string]bool
@@ -114,7 +115,11 @@ var requiredTexts = []string{
 	"status_ask_id", "ask_location", "ask_location_again", "ask_details", "location_unknown",
 	"ticket_created", "urgent_call_now", "urgent_ask_location", "withdrawn", "resolved_rate", "rating_thanks",
 	"nuisance_warning", "throttled", "ten_minutes", "why_intro", "no_law", "relay_note",
+	"contacts_intro", "agent_claimed", "rating_invalid", "ask_injured", "pending_cancelled", "escalated",
 }
+
+// Required keyword lists of service.yaml.
+var requiredKeywords = []string{"withdraw", "why", "place_suffixes", "injury_said", "human"}
 
 type signalsFile struct {
 	Negations    []string          `yaml:"negations"`
@@ -127,9 +132,10 @@ type signalsFile struct {
 }
 
 type serviceFile struct {
-	Texts  map[string]string `yaml:"texts"`
-	Taboo  []Taboo           `yaml:"taboo"`
-	Canned []string          `yaml:"canned"`
+	Texts    map[string]string   `yaml:"texts"`
+	Keywords map[string][]string `yaml:"keywords"`
+	Taboo    []Taboo             `yaml:"taboo"`
+	Canned   []string            `yaml:"canned"`
 }
 
 type directoryFile struct {
@@ -286,7 +292,12 @@ func LoadFS(fsys fs.FS, opts Options) (*Handbook, error) {
 	if err := decode(fsys, "service.yaml", &svc); err != nil {
 		e.add("service.yaml", "", "%v", err)
 	}
-	h.Service, h.Taboo, h.Canned = svc.Texts, svc.Taboo, svc.Canned
+	h.Service, h.Taboo, h.Canned, h.Keywords = svc.Texts, svc.Taboo, svc.Canned, svc.Keywords
+	for _, k := range requiredKeywords {
+		if len(h.Keywords[k]) == 0 {
+			e.add("service.yaml", "keywords."+k, "missing or empty keyword list")
+		}
+	}
 	for _, k := range requiredTexts {
 		if strings.TrimSpace(h.Service[k]) == "" {
 			e.add("service.yaml", k, "missing or empty service text")
