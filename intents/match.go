@@ -87,7 +87,7 @@ func (m *Matcher) decide(res *Match) {
 		}
 	}
 	for _, g := range m.h.GlobalRules {
-		if fires(g.Any, nil) && g.Action.Rank() > res.Action.Rank() {
+		if fires(g.Any, g.All) && g.Action.Rank() > res.Action.Rank() {
 			res.Action, res.Rule, res.Notify, res.RuleReply = g.Action, "global/"+g.Name, g.Notify, ""
 		}
 	}

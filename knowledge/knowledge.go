@@ -124,6 +124,7 @@ type GlobalRule struct {
 	Name   string   `yaml:"name"`
 	When   string   `yaml:"when"`
 	Any    []string `yaml:"any"`
+	All    []string `yaml:"all"`
 	Action Action   `yaml:"action"`
 	Notify []string `yaml:"notify"`
 }

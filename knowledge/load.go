@@ -277,7 +277,10 @@ func LoadFS(fsys fs.FS, opts Options) (*Handbook, error) {
 		}
 	}
 	for _, g := range sf.GlobalRules {
-		for _, name := range g.Any {
+		if len(g.Any)+len(g.All) == 0 {
+			e.add("signals.yaml", "global rule "+g.Name, "rule names no signal")
+		}
+		for _, name := range append(append([]string{}, g.Any...), g.All...) {
 			if !h.signals[name] {
 				e.add("signals.yaml", "global rule "+g.Name, "unknown signal %q", name)
 			}
