@@ -22,7 +22,7 @@ const Unknown = "unknown"
 // Defaults for Options.
 const (
 	DefaultMaxRunes  = 2000
-	DefaultThreshold = 0.30
+	DefaultThreshold = 0.10
 )
 
 // Phrase is one thing citizens say about an intent. Seed phrases come from
@@ -64,6 +64,7 @@ type Matcher struct {
 	idf     map[rune]float64 // character weight: rare among intents is telling
 	grams   map[gram][]gramWeight
 	scratch sync.Pool
+	tune    tuning
 }
 
 type phrase struct {
@@ -97,7 +98,7 @@ func New(h *knowledge.Handbook, phrases []Phrase, opts Options) (*Matcher, error
 	if opts.Threshold <= 0 {
 		opts.Threshold = DefaultThreshold
 	}
-	m := &Matcher{h: h, opts: opts, t2s: newT2S(), intentN: map[string]int{}, byGram: map[gram][]int32{}, idf: map[rune]float64{}, grams: map[gram][]gramWeight{}}
+	m := &Matcher{h: h, opts: opts, tune: defaultTuning, t2s: newT2S(), intentN: map[string]int{}, byGram: map[gram][]int32{}, idf: map[rune]float64{}, grams: map[gram][]gramWeight{}}
 	m.det = newDetector(h, m.t2s)
 	for _, s := range h.Scenarios {
 		m.intentN[s.ID] = len(m.intents)
@@ -118,7 +119,9 @@ func New(h *knowledge.Handbook, phrases []Phrase, opts Options) (*Matcher, error
 		m.phrases = append(m.phrases, phrase{text: norm, runes: []rune(norm), raw: p.Text, intent: in})
 	}
 	m.buildWeights()
-	m.scratch.New = func() any { return &scratch{mark: make([]uint32, len(m.phrases))} }
+	m.scratch.New = func() any {
+		return &scratch{mark: make([]uint32, len(m.phrases)), shared: make([]uint16, len(m.phrases))}
+	}
 	return m, nil
 }
 
@@ -190,7 +193,7 @@ func (m *Matcher) buildWeights() {
 	for g, per := range gdf {
 		idf := math.Log(1 + n/float64(len(per)))
 		if g[1] == 0 {
-			idf *= unigramWeight
+			idf *= m.tune.unigramWeight
 		}
 		for in, tf := range per {
 			w := (1 + math.Log(tf)) * idf
@@ -208,14 +211,21 @@ func (m *Matcher) buildWeights() {
 
 // Tuning constants, measured on the handbook's own examples (see
 // eval_test.go); change them only with the evaluation in hand.
+type tuning struct {
+	unigramWeight float64 // single characters count less than pairs in profiles
+	phraseRef     float64 // a phrase this heavy (sum of idf) is full evidence
+	profileShare  float64 // weight of the profile similarity in an intent's score
+	secondPhrase  float64 // weight of an intent's second-best phrase
+	thirdPhrase   float64 // and of its third
+	partialShare  float64 // a partly present phrase's score, relative to a full match
+}
+
+var defaultTuning = tuning{unigramWeight: 0.35, phraseRef: 6.0, profileShare: 0.6, secondPhrase: 0.3, thirdPhrase: 0.15, partialShare: 0.55}
+
 const (
-	unigramWeight  = 0.35 // single characters count less than pairs in profiles
-	minCoverage    = 0.5  // a phrase is a candidate when this share of its weight is in the message
-	maxFuzzy       = 64   // at most this many fully covered phrases go through fuzzy scoring
-	phraseRef      = 6.0  // a phrase this heavy (sum of idf) is full evidence
-	profileShare   = 0.45 // weight of the profile similarity in an intent's score
-	secondPhrase   = 0.3
-	thirdPhrase    = 0.15
+	minCoverage    = 0.5 // a phrase is a candidate when this share of its weight is in the message
+	maxFuzzy       = 64  // at most this many fully covered phrases go through fuzzy scoring
+	maxCandidates  = 400 // at most this many phrases are scored, those sharing the most pairs
 	runnerUpsShown = 3
 )
 
@@ -223,6 +233,7 @@ const (
 // p was already seen in this call, so nothing needs clearing between calls.
 type scratch struct {
 	mark    []uint32
+	shared  []uint16 // character pairs a touched phrase shares with the message
 	gen     uint32
 	touched []int32
 	present runeSet
@@ -306,8 +317,10 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 		for _, p := range m.byGram[g] {
 			if sc.mark[p] != sc.gen {
 				sc.mark[p] = sc.gen
+				sc.shared[p] = 0
 				sc.touched = append(sc.touched, p)
 			}
+			sc.shared[p]++
 		}
 	}
 	for k, r := range n.runes {
@@ -321,6 +334,12 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 		}
 	}
 
+	// Past the cap, keep the phrases sharing the most pairs: the cost of
+	// scoring stays bounded however many phrases admins add.
+	if len(sc.touched) > maxCandidates {
+		sort.Slice(sc.touched, func(i, j int) bool { return sc.shared[sc.touched[i]] > sc.shared[sc.touched[j]] })
+		sc.touched = sc.touched[:maxCandidates]
+	}
 	type cand struct {
 		p   int32
 		cov float64
@@ -358,7 +377,7 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	msg := string(n.runes)
 	for _, c := range full {
 		ph := &m.phrases[c.p]
-		strength := math.Min(1, ph.weight/phraseRef)
+		strength := math.Min(1, ph.weight/m.tune.phraseRef)
 		ms := fuzzy.Find(ph.text, []string{msg})
 		if len(ms) == 0 {
 			// All characters are there but not in order.
@@ -377,8 +396,8 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	}
 	for _, c := range partial {
 		ph := &m.phrases[c.p]
-		strength := math.Min(1, ph.weight/phraseRef)
-		keep(ph.intent, 0.55*strength*c.cov*c.cov)
+		strength := math.Min(1, ph.weight/m.tune.phraseRef)
+		keep(ph.intent, m.tune.partialShare*strength*c.cov*c.cov)
 	}
 
 	// Character-pair profile similarity: catches messages that share the
@@ -405,7 +424,7 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 			}
 			idf := math.Log(1 + float64(len(m.intents))/float64(len(list)))
 			if g[1] == 0 {
-				idf *= unigramWeight
+				idf *= m.tune.unigramWeight
 			}
 			norm += idf * idf
 			for _, gw := range list {
@@ -418,12 +437,12 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	}
 	for in := range scores {
 		b := per[in]
-		phr := b[0] + secondPhrase*b[1] + thirdPhrase*b[2]
+		phr := b[0] + m.tune.secondPhrase*b[1] + m.tune.thirdPhrase*b[2]
 		cos := 0.0
 		if norm > 0 {
 			cos = prof[in] / norm
 		}
-		scores[in] = (1-profileShare)*phr + profileShare*cos*2
+		scores[in] = (1-m.tune.profileShare)*phr + m.tune.profileShare*cos*2
 	}
 	sort.Slice(bestOf, func(i, j int) bool { return bestOf[i].Score > bestOf[j].Score })
 	return scores, bestOf

@@ -33,9 +33,22 @@ type cue struct {
 // and read concurrently.
 type detector struct {
 	byFirst      map[rune][]*cue
-	negations    [][]rune // negations and minimizers: both calm a cue
-	notNegations [][]rune
-	contrasts    [][]rune
+	negations    wordSet // negations and minimizers: both calm a cue
+	notNegations wordSet
+	contrasts    wordSet
+}
+
+// wordSet finds short words at a position: indexed by first character,
+// longest first.
+type wordSet map[rune][][]rune
+
+func (ws wordSet) at(text []rune, i int) []rune {
+	for _, w := range ws[text[i]] {
+		if hasAt(text, i, w) {
+			return w
+		}
+	}
+	return nil
 }
 
 func newDetector(h *knowledge.Handbook, t t2s) *detector {
@@ -63,14 +76,16 @@ func newDetector(h *knowledge.Handbook, t t2s) *detector {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].length > list[j].length })
 		d.byFirst[k] = list
 	}
-	words := func(list []string) [][]rune {
-		var out [][]rune
+	words := func(list []string) wordSet {
+		out := wordSet{}
 		for _, w := range list {
 			if r := []rune(t.normalizeString(w)); len(r) > 0 {
-				out = append(out, r)
+				out[r[0]] = append(out[r[0]], r)
 			}
 		}
-		sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+		for _, l := range out {
+			sort.Slice(l, func(i, j int) bool { return len(l[i]) > len(l[j]) })
+		}
 		return out
 	}
 	d.negations = words(append(append([]string{}, h.Negations...), h.Minimizers...))
@@ -122,14 +137,12 @@ func (d *detector) detect(n normText, original []rune) []SignalHit {
 	text := n.runes
 	var masked []bool // characters inside a word that only looks like a negation
 	for i := range text {
-		for _, w := range d.notNegations {
-			if hasAt(text, i, w) {
-				if masked == nil {
-					masked = make([]bool, len(text))
-				}
-				for k := range w {
-					masked[i+k] = true
-				}
+		if w := d.notNegations.at(text, i); w != nil {
+			if masked == nil {
+				masked = make([]bool, len(text))
+			}
+			for k := range w {
+				masked[i+k] = true
 			}
 		}
 	}
@@ -163,14 +176,12 @@ func (d *detector) negated(text []rune, masked []bool, i int) bool {
 		}
 	}
 	for k := from; k < i; k++ {
-		for _, w := range d.contrasts {
-			if hasAt(text, k, w) && k+len(w) <= i {
-				from = k + len(w)
-			}
+		if w := d.contrasts.at(text, k); w != nil && k+len(w) <= i {
+			from = k + len(w)
 		}
 	}
 	for k := from; k < i; k++ {
-		for _, w := range d.negations {
+		for _, w := range d.negations[text[k]] {
 			if k+len(w) > i || !hasAt(text, k, w) {
 				continue
 			}
