@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // DESKBOT_TZ works on machines without a zone database
 )
 
 func main() {
@@ -33,6 +34,8 @@ type App struct {
 const usage = `usage: deskbot [command]
 
 commands:
+  serve            run the desk (the default with no command)
+  chat             talk to the desk in the terminal: one line in, its replies out
   classify         read JSON Lines {"text": ...} on stdin, write each with its intent,
                    action, confidence, signals and matched phrases
   intents export   print every seed phrase as JSON Lines {"intent","text"}
@@ -42,9 +45,13 @@ commands:
 // Run dispatches to a subcommand.
 func (a *App) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("no command given\n%s", usage)
+		return a.serve(ctx, nil)
 	}
 	switch args[0] {
+	case "serve":
+		return a.serve(ctx, args[1:])
+	case "chat":
+		return a.chat(ctx, args[1:])
 	case "intents":
 		if len(args) < 2 || args[1] != "export" {
 			return fmt.Errorf("usage: deskbot intents export")
