@@ -140,7 +140,8 @@ func (e *Engine) Tick(ctx context.Context) error {
 	now := e.now()
 	enqueued := false
 	err := e.Store.Update(ctx, func(tx Tx) error {
-		convs, err := tx.ConversationsStartedBefore(now.Add(-durOr(e.SettleWithin, DefaultSettleWithin)))
+		due := now.Add(-durOr(e.SettleWithin, DefaultSettleWithin))
+		convs, err := tx.ConversationsStartedBetween(due.Add(-durOr(e.IdleRestart, DefaultIdleRestart)), due)
 		if err != nil {
 			return fmt.Errorf("conversations due: %w", err)
 		}

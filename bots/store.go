@@ -56,9 +56,10 @@ type Tx interface {
 	Conversation(id int64) (*Conversation, error)
 	// SaveConversation inserts (ID 0, and sets ID) or updates.
 	SaveConversation(c *Conversation) error
-	// ConversationsStartedBefore returns conversations neither settled nor
-	// offered a person, started before t (for the 10-minute rule).
-	ConversationsStartedBefore(t time.Time) ([]*Conversation, error)
+	// ConversationsStartedBetween returns conversations neither settled,
+	// closed nor offered a person, started in [from, to) (for the 10-minute
+	// rule; the lower bound keeps abandoned conversations from piling up).
+	ConversationsStartedBetween(from, to time.Time) ([]*Conversation, error)
 
 	// CreateTicket inserts a ticket; an id already taken is ECONFLICT.
 	CreateTicket(t *Ticket) error

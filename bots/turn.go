@@ -400,7 +400,9 @@ func (t *turn) withAgent(r reading) error {
 			return err
 		}
 	}
-	if r.m.Action.Rank() > tk.Action.Rank() {
+	// New danger raises the ticket; an intent's default alone does not
+	// (a short message read as another scenario must not alarm anyone).
+	if r.m.Action.Rank() > tk.Action.Rank() && !strings.HasSuffix(r.m.Rule, "/default") {
 		tk.Action, tk.Rule = r.m.Action, r.m.Rule
 		tk.Signals = append(tk.Signals, signalsOf(r.m)...)
 		for _, n := range r.m.Notify {

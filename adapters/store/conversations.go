@@ -115,16 +115,16 @@ func (t *tx) SaveConversation(c *bots.Conversation) error {
 	return nil
 }
 
-// ConversationsStartedBefore returns conversations started before at that
+// ConversationsStartedBetween returns conversations started in [from, to) that
 // are neither settled, nor offered a person, nor closed: those the
 // 10-minute rule still has to look at. Oldest first.
-func (t *tx) ConversationsStartedBefore(at time.Time) ([]*bots.Conversation, error) {
+func (t *tx) ConversationsStartedBetween(from, to time.Time) ([]*bots.Conversation, error) {
 	var rows []conversationRow
-	err := t.db.Where("started_at < ? AND settled = ? AND offered_human = ? AND state <> ?",
-		dbTime(at), false, false, string(bots.ConvClosed)).
+	err := t.db.Where("started_at >= ? AND started_at < ? AND settled = ? AND offered_human = ? AND state <> ?",
+		dbTime(from), dbTime(to), false, false, string(bots.ConvClosed)).
 		Order("started_at, id").Find(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("conversations started before %s: %w", at.Format(time.RFC3339), err)
+		return nil, fmt.Errorf("conversations started before %s: %w", to.Format(time.RFC3339), err)
 	}
 	return conversations(rows)
 }

@@ -114,7 +114,7 @@ func TestConversationNotFound(t *testing.T) {
 	})
 }
 
-func TestConversationsStartedBefore(t *testing.T) {
+func TestConversationsStartedBetween(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *store.Store) {
 		cutoff := t0.Add(10 * time.Minute)
 		conv := func(ext string, started time.Time, change func(*bots.Conversation)) *bots.Conversation {
@@ -136,6 +136,7 @@ func TestConversationsStartedBefore(t *testing.T) {
 			conv("settled", t0, func(c *bots.Conversation) { c.Settled = true }),
 			conv("offered", t0, func(c *bots.Conversation) { c.OfferedHuman = true }),
 			conv("closed", t0, func(c *bots.Conversation) { c.State = bots.ConvClosed }),
+			conv("abandoned long ago", t0.Add(-3*time.Hour), nil),
 		}
 		update(t, s, func(tx bots.Tx) error {
 			for _, c := range all {
@@ -146,12 +147,12 @@ func TestConversationsStartedBefore(t *testing.T) {
 			return nil
 		})
 		update(t, s, func(tx bots.Tx) error {
-			got, err := tx.ConversationsStartedBefore(cutoff)
+			got, err := tx.ConversationsStartedBetween(t0.Add(-2*time.Hour), cutoff)
 			if err != nil {
 				return err
 			}
 			if want := []int64{waitingLonger.ID, waiting.ID}; !reflect.DeepEqual(convIDs(got), want) {
-				t.Errorf("ConversationsStartedBefore = %v, want %v (oldest first)", convIDs(got), want)
+				t.Errorf("ConversationsStartedBetween = %v, want %v (oldest first)", convIDs(got), want)
 			}
 			return nil
 		})

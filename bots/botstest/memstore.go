@@ -297,10 +297,10 @@ func (t *memTx) SaveConversation(c *bots.Conversation) error {
 	return nil
 }
 
-func (t *memTx) ConversationsStartedBefore(at time.Time) ([]*bots.Conversation, error) {
+func (t *memTx) ConversationsStartedBetween(from, to time.Time) ([]*bots.Conversation, error) {
 	var out []*bots.Conversation
 	for _, c := range t.st.Convs {
-		if c.StartedAt.Before(at) && !c.Settled && !c.OfferedHuman {
+		if !c.StartedAt.Before(from) && c.StartedAt.Before(to) && !c.Settled && !c.OfferedHuman && c.State != bots.ConvClosed {
 			cc := c
 			out = append(out, &cc)
 		}
