@@ -35,6 +35,7 @@ func (e *Engine) Claim(ctx context.Context, ticketID, agent string) (*Ticket, er
 		if err := t.audit(tk.ID, "agent:"+agent, "claimed", ""); err != nil {
 			return err
 		}
+		t.claimed = true
 		return t.sayText(strings.NewReplacer("{agent}", agent, "{id}", tk.ID).Replace(t.text("agent_claimed")))
 	})
 }
@@ -59,6 +60,7 @@ func (e *Engine) Reply(ctx context.Context, ticketID, agent, text string) (*Tick
 			if err := t.audit(tk.ID, "agent:"+agent, "claimed", "by replying"); err != nil {
 				return err
 			}
+			t.claimed = true
 		}
 		if err := t.audit(tk.ID, "agent:"+agent, "replied", ""); err != nil {
 			return err
@@ -87,6 +89,7 @@ func (e *Engine) Resolve(ctx context.Context, ticketID, agent string) (*Ticket, 
 		if err := t.audit(tk.ID, "agent:"+agent, "resolved", ""); err != nil {
 			return err
 		}
+		t.closed = append(t.closed, tk)
 		if t.conv.TicketID != tk.ID {
 			return nil // the citizen has moved on: no rating question out of the blue
 		}
@@ -102,7 +105,8 @@ func (e *Engine) Resolve(ctx context.Context, ticketID, agent string) (*Ticket, 
 // onTicket runs fn on a ticket and its conversation in one transaction.
 func (e *Engine) onTicket(ctx context.Context, ticketID string, fn func(t *turn, tk *Ticket) error) (*Ticket, error) {
 	var out *Ticket
-	enqueued := false
+	enqueued, claimed := false, false
+	var closed []*Ticket
 	err := e.Store.Update(ctx, func(tx Tx) error {
 		tk, err := tx.Ticket(strings.ToUpper(strings.TrimSpace(ticketID)))
 		if err != nil {
@@ -119,11 +123,17 @@ func (e *Engine) onTicket(ctx context.Context, ticketID string, fn func(t *turn,
 		if err := tx.SaveConversation(conv); err != nil {
 			return err
 		}
-		out, enqueued = tk, t.enqueued
+		out, enqueued, claimed, closed = tk, t.enqueued, t.claimed, t.closed
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if claimed && out.ClaimedAt != nil {
+		e.metrics().TicketClaimed(out.Action, out.ClaimedAt.Sub(out.CreatedAt))
+	}
+	for _, tk := range closed {
+		e.metrics().TicketClosed(tk.Action, tk.State)
 	}
 	if enqueued && e.OnEnqueue != nil {
 		e.OnEnqueue()

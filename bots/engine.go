@@ -31,6 +31,8 @@ type Engine struct {
 	// OnEnqueue is called after a transaction that wrote outbox rows
 	// commits, so the outbox worker can send at once instead of polling.
 	OnEnqueue func()
+	// Metrics counts messages, matches and tickets; nil counts nothing.
+	Metrics Metrics
 
 	// Limits of the procedure; zero values take the defaults below.
 	SettleWithin   time.Duration // the 10-minute rule
@@ -97,7 +99,11 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) error {
 		in.At = e.now()
 	}
 	in.Text = cleanText(in.Text, e.MaxTextRunes)
+	started := time.Now()
 	enqueued := false
+	var opened []Action
+	var closed []*Ticket
+	var matched *reading
 	err := e.Store.Update(ctx, func(tx Tx) error {
 		conv, err := e.conversationFor(tx, in.Citizen, in.At)
 		if err != nil {
@@ -118,7 +124,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) error {
 		if err := tx.SaveConversation(conv); err != nil {
 			return fmt.Errorf("save conversation: %w", err)
 		}
-		enqueued = t.enqueued
+		enqueued, opened, closed, matched = t.enqueued, t.opened, t.closed, t.read
 		return nil
 	})
 	if errors.Is(err, errDuplicate) {
@@ -128,6 +134,18 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) error {
 	if err != nil {
 		return fmt.Errorf("handle message: %w", err)
 	}
+	m := e.metrics()
+	m.MessageIn(in.Citizen.Channel)
+	if matched != nil {
+		m.Matched(matched.m.Intent, matched.m.Action)
+	}
+	for _, a := range opened {
+		m.TicketOpened(a)
+	}
+	for _, tk := range closed {
+		m.TicketClosed(tk.Action, tk.State)
+	}
+	m.Handled(in.Citizen.Channel, time.Since(started))
 	if enqueued && e.OnEnqueue != nil {
 		e.OnEnqueue()
 	}

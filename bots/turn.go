@@ -19,6 +19,10 @@ type turn struct {
 	conv     *Conversation
 	now      time.Time
 	enqueued bool
+	opened   []Action // tickets opened, for metrics after the commit
+	claimed  bool
+	closed   []*Ticket // tickets closed, for metrics after the commit
+	read     *reading  // what the matcher read, for metrics after the commit
 }
 
 func (t *turn) text(key string) string { return t.e.Handbook.Text(key) }
@@ -84,6 +88,7 @@ func (t *turn) citizenSaid(in Inbound) error {
 		return nil // stored, not answered: the sender was warned and is throttled
 	}
 	r := reading{m: t.e.Matcher.Match(in.Text), text: in.Text}
+	t.read = &r
 	r.loc = locationIn(in, t.e.Handbook.Keywords["place_suffixes"])
 	fresh := c.StartedAt.Equal(t.now) && c.LastIntent == "" && c.TicketID == ""
 
@@ -374,6 +379,7 @@ func (t *turn) openTicket(p *Pending, loc Location) (*Ticket, error) {
 		return nil, err
 	}
 	t.conv.Pending, t.conv.State, t.conv.TicketID, t.conv.Settled = nil, ConvWithAgent, tk.ID, true
+	t.opened = append(t.opened, tk.Action)
 	return tk, t.tellAgents(EventNewTicket, tk, "", true)
 }
 
@@ -436,6 +442,7 @@ func (t *turn) withdraw(tk *Ticket) error {
 	if err := t.audit(tk.ID, "citizen", "withdrawn", ""); err != nil {
 		return err
 	}
+	t.closed = append(t.closed, tk)
 	t.conv.State, t.conv.TicketID, t.conv.NeedsLocation = ConvActive, "", false
 	if err := t.tellAgents(EventWithdrawn, tk, "", false); err != nil {
 		return err
