@@ -392,3 +392,35 @@ func TestTicketIDs(t *testing.T) {
 		}
 	}
 }
+
+// Press inquiries get the handbook's wording, a person, and the duty
+// leader is told; nobody is dispatched.
+func TestPressInquiryIsHandedOverAndTheDutyLeaderTold(t *testing.T) {
+	d := newDesk(t)
+	c := botstest.Citizen("reporter")
+	got := d.Say(c, "你好,我是报社记者,想采访一下昨天那起案件的情况")
+	s, _ := d.Handbook.Scenario("press.inquiry")
+	mustContain(t, got, s.Reply)
+	ticketIn(t, got)
+	ev := d.Agents.Of(bots.EventNewTicket)
+	if len(ev) != 1 || ev[0].Ticket.Action != knowledge.Handoff {
+		t.Fatalf("agents got %+v", ev)
+	}
+	told := false
+	for _, n := range ev[0].Ticket.Notify {
+		told = told || n == knowledge.DutyLeader
+	}
+	if !told {
+		t.Errorf("the duty leader is not told: %v", ev[0].Ticket.Notify)
+	}
+}
+
+// A tip-off about the past is handed to a person without dispatch.
+func TestTipOffIsHandedOverWithoutDispatch(t *testing.T) {
+	d := newDesk(t)
+	c := botstest.Citizen("tipster")
+	ticketIn(t, d.Say(c, "我想举报,我们村有人经常聚众赌博,去年就开始了"))
+	if tk := d.Store.Tickets()[0]; tk.Action != knowledge.Handoff || tk.Intent != "report.gambling" {
+		t.Errorf("ticket %s/%s", tk.Intent, tk.Action)
+	}
+}

@@ -224,7 +224,7 @@ var defaultTuning = tuning{unigramWeight: 0.35, phraseRef: 6.0, profileShare: 0.
 
 const (
 	minCoverage    = 0.5 // a phrase is a candidate when this share of its weight is in the message
-	maxFuzzy       = 64  // at most this many fully covered phrases go through fuzzy scoring
+	maxFuzzy       = 32  // at most this many fully covered phrases go through fuzzy scoring
 	maxCandidates  = 400 // at most this many phrases are scored, those sharing the most pairs
 	runnerUpsShown = 3
 )
