@@ -203,7 +203,7 @@ func (m *Matcher) buildWeights() {
 	}
 	for g, list := range m.grams {
 		for k := range list {
-			list[k].w /= math.Sqrt(norms[list[k].intent])
+			list[k].w /= math.Pow(norms[list[k].intent], m.tune.profileNorm)
 		}
 		m.grams[g] = list
 	}
@@ -218,9 +218,14 @@ type tuning struct {
 	secondPhrase  float64 // weight of an intent's second-best phrase
 	thirdPhrase   float64 // and of its third
 	partialShare  float64 // a partly present phrase's score, relative to a full match
+	// profileNorm divides an intent's profile by its squared length to this
+	// power: 0.5 would be the cosine, which lets an intent with a small
+	// vocabulary win on one shared rare pair; 0.35 measured best on the
+	// handbook's examples (0.987 against 0.950 for the cosine).
+	profileNorm float64
 }
 
-var defaultTuning = tuning{unigramWeight: 0.35, phraseRef: 6.0, profileShare: 0.6, secondPhrase: 0.3, thirdPhrase: 0.15, partialShare: 0.55}
+var defaultTuning = tuning{unigramWeight: 0.35, phraseRef: 6.0, profileShare: 0.6, secondPhrase: 0.3, thirdPhrase: 0.15, partialShare: 0.55, profileNorm: 0.35}
 
 const (
 	minCoverage    = 0.5 // a phrase is a candidate when this share of its weight is in the message
