@@ -120,7 +120,7 @@ func New(h *knowledge.Handbook, phrases []Phrase, opts Options) (*Matcher, error
 	}
 	m.buildWeights()
 	m.scratch.New = func() any {
-		return &scratch{mark: make([]uint32, len(m.phrases)), shared: make([]uint16, len(m.phrases))}
+		return &scratch{mark: make([]uint32, len(m.phrases)), shared: make([]uint16, len(m.phrases)), seen: map[gram]bool{}}
 	}
 	return m, nil
 }
@@ -242,6 +242,7 @@ type scratch struct {
 	gen     uint32
 	touched []int32
 	present runeSet
+	seen    map[gram]bool // grams of the message already counted
 }
 
 // Match reads one message.
@@ -307,6 +308,7 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	defer func() {
 		sc.touched = sc.touched[:0]
 		sc.present.reset()
+		clear(sc.seen)
 		m.scratch.Put(sc)
 	}()
 	sc.gen++
@@ -342,8 +344,7 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	// Past the cap, keep the phrases sharing the most pairs: the cost of
 	// scoring stays bounded however many phrases admins add.
 	if len(sc.touched) > maxCandidates {
-		sort.Slice(sc.touched, func(i, j int) bool { return sc.shared[sc.touched[i]] > sc.shared[sc.touched[j]] })
-		sc.touched = sc.touched[:maxCandidates]
+		sc.touched = topShared(sc.touched, sc.shared, maxCandidates)
 	}
 	type cand struct {
 		p   int32
@@ -409,7 +410,7 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	// intent's vocabulary without repeating any one phrase.
 	prof := make([]float64, len(m.intents))
 	var norm float64
-	seen := make(map[gram]bool, len(n.runes)*2)
+	seen := sc.seen
 	for k, r := range n.runes {
 		if r == sep {
 			continue
@@ -451,6 +452,36 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	}
 	sort.Slice(bestOf, func(i, j int) bool { return bestOf[i].Score > bestOf[j].Score })
 	return scores, bestOf
+}
+
+// topShared keeps the k phrases sharing the most pairs. Counts are small
+// integers, so finding the cut is a counting pass, not a sort.
+func topShared(touched []int32, shared []uint16, k int) []int32 {
+	var hist [64]int
+	for _, p := range touched {
+		hist[min(int(shared[p]), len(hist)-1)]++
+	}
+	cut, n := len(hist)-1, 0
+	for ; cut > 0; cut-- {
+		if n+hist[cut] >= k {
+			break
+		}
+		n += hist[cut]
+	}
+	// Everything above the cut, then from the cut level until k.
+	out := touched[:0]
+	room := k - n
+	for _, p := range touched {
+		c := min(int(shared[p]), len(hist)-1)
+		switch {
+		case c > cut:
+			out = append(out, p)
+		case c == cut && room > 0:
+			out = append(out, p)
+			room--
+		}
+	}
+	return out
 }
 
 // coverage is the share of a phrase's weight whose characters are in the

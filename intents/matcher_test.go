@@ -95,7 +95,7 @@ func TestActionFollowsTheHandbook(t *testing.T) {
 		intent string
 		action knowledge.Action
 	}{
-		{"楼上邻居天天半夜蹦迪,音响开得震天响", "noise.neighbor", knowledge.SelfHelp},
+		{"楼上邻居天天半夜把音响开得震天响", "noise.neighbor", knowledge.SelfHelp},
 		{"欠我三万块钱一直不还,怎么办", "dispute.debt", knowledge.SelfHelp},
 		{"要债的上门把我爸打了", "dispute.debt", knowledge.Dispatch},
 		{"有人掉河里了", "help.drowning", knowledge.Urgent},
