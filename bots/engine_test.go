@@ -83,7 +83,7 @@ func TestSelfHelpGivesReplyContactsAndLawWhenAsked(t *testing.T) {
 func TestFightWithAddressUpFrontIsDispatchedAtOnce(t *testing.T) {
 	d := newDesk(t)
 	c := botstest.Citizen("wang")
-	got := d.Say(c, "幸福小区5号楼下面两伙人打起来了,有人流血了")
+	got := d.Say(c, "幸福小区5号楼下面两个邻居吵着吵着打起来了")
 	id := ticketIn(t, got)
 	if strings.Contains(texts(got), d.Handbook.Text("ask_location")) {
 		t.Error("asked where although the address was given")
