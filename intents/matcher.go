@@ -228,9 +228,10 @@ type tuning struct {
 var defaultTuning = tuning{unigramWeight: 0.35, phraseRef: 6.0, profileShare: 0.6, secondPhrase: 0.3, thirdPhrase: 0.15, partialShare: 0.55, profileNorm: 0.35}
 
 const (
-	minCoverage    = 0.5 // a phrase is a candidate when this share of its weight is in the message
-	maxFuzzy       = 32  // at most this many fully covered phrases go through fuzzy scoring
-	maxCandidates  = 400 // at most this many phrases are scored, those sharing the most pairs
+	minCoverage    = 0.5  // a phrase is a candidate when this share of its weight is in the message
+	maxFuzzy       = 32   // at most this many fully covered phrases go through fuzzy scoring
+	maxCandidates  = 400  // at most this many phrases are scored, those sharing the most pairs
+	maxPostings    = 4096 // a pair in more phrases than this is a stop word: it selects no candidates
 	runnerUpsShown = 3
 )
 
@@ -321,7 +322,11 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	// character) with the message are the candidates.
 	present := &sc.present
 	visit := func(g gram) {
-		for _, p := range m.byGram[g] {
+		list := m.byGram[g]
+		if len(list) > maxPostings {
+			return // a pair this common is a stop word: it selects nothing
+		}
+		for _, p := range list {
 			if sc.mark[p] != sc.gen {
 				sc.mark[p] = sc.gen
 				sc.shared[p] = 0
