@@ -21,6 +21,8 @@ type normText struct {
 	total int   // original length in runes (after the cap)
 }
 
+//go:generate go run gen_t2s.go
+
 // t2s maps Traditional characters to Simplified.
 type t2s map[rune]rune
 
