@@ -52,6 +52,9 @@ const (
 	DefaultThrottleFor    = 30 * time.Minute
 	DefaultMaxTextRunes   = 4000
 	maxAsks               = 2 // the location is asked at most twice
+	// raiseConfidence is how sure the matcher must be of a more serious
+	// scenario, without signals, to raise a ticket an agent holds.
+	raiseConfidence = 0.35
 )
 
 func (e *Engine) now() time.Time {

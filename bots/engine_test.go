@@ -424,3 +424,17 @@ func TestTipOffIsHandedOverWithoutDispatch(t *testing.T) {
 		t.Errorf("ticket %s/%s", tk.Intent, tk.Action)
 	}
 }
+
+// A new danger while an agent holds a case raises it and tells the
+// citizen to call now; the agent sees the words.
+func TestNewDangerWhileWithAnAgentRaisesTheTicket(t *testing.T) {
+	d := newDesk(t)
+	c := botstest.Citizen("ma")
+	id := ticketIn(t, d.Say(c, "隔壁两口子在和平路88号楼道里打起来了"))
+	got := d.Say(c, "我妈在卫生间晕倒了,叫不醒")
+	mustContain(t, got, d.Handbook.Text("urgent_call_now"))
+	esc := d.Agents.Of(bots.EventEscalated)
+	if len(esc) != 1 || esc[0].Ticket.ID != id || esc[0].Ticket.Action != knowledge.Urgent {
+		t.Fatalf("escalation %+v", esc)
+	}
+}

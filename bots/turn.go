@@ -406,9 +406,11 @@ func (t *turn) withAgent(r reading) error {
 			return err
 		}
 	}
-	// New danger raises the ticket; an intent's default alone does not
-	// (a short message read as another scenario must not alarm anyone).
-	if r.m.Action.Rank() > tk.Action.Rank() && !strings.HasSuffix(r.m.Rule, "/default") {
+	// New danger raises the ticket: signals that raise the action, or a
+	// confident reading of a more serious scenario. A weak reading alone
+	// does not (a short aside read as another scenario must alarm nobody).
+	danger := !strings.HasSuffix(r.m.Rule, "/default") || r.m.Confidence >= raiseConfidence || r.m.HasSignal("life_at_risk")
+	if r.m.Action.Rank() > tk.Action.Rank() && danger {
 		tk.Action, tk.Rule = r.m.Action, r.m.Rule
 		tk.Signals = append(tk.Signals, signalsOf(r.m)...)
 		for _, n := range r.m.Notify {
