@@ -21,6 +21,9 @@ type Config struct {
 	DirectoryFile  string         // DESKBOT_DIRECTORY_FILE: a city's referral overrides
 	LogLevel       slog.Level     // DESKBOT_LOG_LEVEL: debug, info, warn, error
 	UnclaimedAfter time.Duration  // DESKBOT_UNCLAIMED_AFTER, default 3m
+	Addr           string         // DESKBOT_ADDR: where the web desk listens, default :8080
+	AgentToken     string         // DESKBOT_AGENT_TOKEN: agents sign in with it; empty: one is made at start
+	AllowedOrigins []string       // DESKBOT_ALLOWED_ORIGINS: more origins for the web desk, comma-separated
 }
 
 // loadConfig reads the environment; a bad value is an error naming it.
@@ -30,6 +33,16 @@ func (a *App) loadConfig() (Config, error) {
 		SQLitePath:    a.Getenv("DESKBOT_SQLITE_PATH"),
 		DirectoryFile: a.Getenv("DESKBOT_DIRECTORY_FILE"),
 		RetentionDays: 180,
+		Addr:          a.Getenv("DESKBOT_ADDR"),
+		AgentToken:    a.Getenv("DESKBOT_AGENT_TOKEN"),
+	}
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	for _, o := range strings.Split(a.Getenv("DESKBOT_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
 	}
 	if c.SQLitePath == "" {
 		c.SQLitePath = "./deskbot.db"

@@ -1,61 +1,18 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestServeStartsAndStopsGracefully(t *testing.T) {
-	var logs syncBuffer
-	env := map[string]string{"DESKBOT_SQLITE_PATH": filepath.Join(t.TempDir(), "serve.db")}
-	app := &App{Stdin: strings.NewReader(""), Stdout: &logs, Stderr: &logs, Getenv: func(k string) string { return env[k] }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, nil) }() // no command: serve
-	deadline := time.After(10 * time.Second)
-	for !strings.Contains(logs.String(), "deskbot serving") {
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped early: %v\n%s", err, logs.String())
-		case <-deadline:
-			t.Fatalf("serve did not start:\n%s", logs.String())
-		case <-time.After(10 * time.Millisecond):
-		}
+	_, logs, stop := startServe(t, map[string]string{}) // no command: serve
+	// stop cancels the context, as SIGTERM does through signal.NotifyContext.
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
-	cancel() // what SIGTERM does through signal.NotifyContext
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop")
-	}
-	if !strings.Contains(logs.String(), "shutting down") {
-		t.Errorf("no shutdown logged:\n%s", logs.String())
+	if len(logs.all("shutting down")) != 1 {
+		t.Errorf("no shutdown logged: %v", logs.lines)
 	}
 }
 
