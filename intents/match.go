@@ -1,9 +1,17 @@
 package intents
 
 import (
+	"strings"
 	"sync/atomic"
 
 	"github.com/deskbot/deskbot/knowledge"
+)
+
+// Confidence levels of the action rules, measured on the handbook's
+// examples and the probe set (see eval_test.go).
+const (
+	pastEventsConfidence  = 0.4
+	weakDefaultConfidence = 0.2
 )
 
 // Match is what the matcher read in a message, explained: the intent and
@@ -86,10 +94,26 @@ func (m *Matcher) decide(res *Match) {
 			}
 		}
 	}
+	// A scenario about past events mutes the lesser global rules only when
+	// the reading is sure: a fight misread as a complaint must still count.
+	past := false
+	if sc, ok := m.h.Scenario(res.Intent); ok {
+		past = sc.PastEvents && res.Confidence >= pastEventsConfidence
+	}
 	for _, g := range m.h.GlobalRules {
+		if past && g.Action != knowledge.Urgent {
+			continue
+		}
 		if fires(g.Any, g.All) && g.Action.Rank() > res.Action.Rank() {
 			res.Action, res.Rule, res.Notify, res.RuleReply = g.Action, "global/"+g.Name, g.Notify, ""
 		}
+	}
+	// An intent whose default sends officers, read with little confidence
+	// and with no signal behind it, goes to a person instead: "在马?" must
+	// not send officers because it looks a little like a report.
+	if strings.HasSuffix(res.Rule, "/default") && res.Action.Rank() >= knowledge.Dispatch.Rank() &&
+		res.Confidence < weakDefaultConfidence && len(res.Signals) == 0 {
+		res.Action, res.Rule = knowledge.Handoff, res.Intent+"/weak_reading"
 	}
 	if res.Action == knowledge.Urgent && !contains(res.Notify, knowledge.DutyLeader) {
 		res.Notify = append(append([]string{}, res.Notify...), knowledge.DutyLeader)

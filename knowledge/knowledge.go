@@ -53,18 +53,23 @@ func ParseAction(s string) (Action, error) {
 
 // Scenario is one situation of the handbook, keyed by its catalogue id.
 type Scenario struct {
-	ID            string    `yaml:"id"`
-	Section       string    `yaml:"section"`
-	Title         string    `yaml:"title"`
-	DefaultAction Action    `yaml:"default_action"`
-	Reply         string    `yaml:"reply"`    // what the desk says for the default action
-	Handover      string    `yaml:"handover"` // what the desk says when a rule raises the action (required then)
-	Referrals     []string  `yaml:"referrals"`
-	Laws          []string  `yaml:"laws"`
-	Notify        []string  `yaml:"notify"` // who must be told even at the default action (e.g. duty_leader)
-	Rules         []Rule    `yaml:"rules"`
-	Phrases       []string  `yaml:"phrases"`
-	Examples      []Example `yaml:"examples"`
+	ID            string   `yaml:"id"`
+	Section       string   `yaml:"section"`
+	Title         string   `yaml:"title"`
+	DefaultAction Action   `yaml:"default_action"`
+	Reply         string   `yaml:"reply"`    // what the desk says for the default action
+	Handover      string   `yaml:"handover"` // what the desk says when a rule raises the action (required then)
+	Referrals     []string `yaml:"referrals"`
+	Laws          []string `yaml:"laws"`
+	Notify        []string `yaml:"notify"` // who must be told even at the default action (e.g. duty_leader)
+	// PastEvents marks scenarios about what already happened (complaints,
+	// press questions, tip-offs): violence or a weapon they mention is the
+	// story, not a danger now, so global rules below urgent do not apply.
+	// The scenario's own rules (e.g. "happening now") still do.
+	PastEvents bool      `yaml:"past_events"`
+	Rules      []Rule    `yaml:"rules"`
+	Phrases    []string  `yaml:"phrases"`
+	Examples   []Example `yaml:"examples"`
 }
 
 // Rule raises a scenario's action when the escalation signals it names are
