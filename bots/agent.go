@@ -27,17 +27,22 @@ func (e *Engine) Claim(ctx context.Context, ticketID, agent string) (*Ticket, er
 		case tk.State == TicketClaimed:
 			return nil
 		}
-		at := t.now
-		tk.State, tk.ClaimedAt, tk.ClaimedBy = TicketClaimed, &at, agent
-		if err := t.tx.SaveTicket(tk); err != nil {
+		if err := t.claim(tk, agent, ""); err != nil {
 			return err
 		}
-		if err := t.audit(tk.ID, "agent:"+agent, "claimed", ""); err != nil {
-			return err
-		}
-		t.claimed = true
 		return t.sayText(strings.NewReplacer("{agent}", agent, "{id}", tk.ID).Replace(t.text("agent_claimed")))
 	})
+}
+
+// claim gives an open ticket to agent and records it.
+func (t *turn) claim(tk *Ticket, agent, detail string) error {
+	at := t.now
+	tk.State, tk.ClaimedAt, tk.ClaimedBy = TicketClaimed, &at, agent
+	if err := t.tx.SaveTicket(tk); err != nil {
+		return err
+	}
+	t.claimed = true
+	return t.audit(tk.ID, "agent:"+agent, "claimed", detail)
 }
 
 // Reply sends an agent's words to the citizen. Replying to an unclaimed
@@ -52,15 +57,9 @@ func (e *Engine) Reply(ctx context.Context, ticketID, agent, text string) (*Tick
 			return Errorf(ECONFLICT, "ticket %s is %s: the citizen is no longer waiting", tk.ID, tk.State)
 		}
 		if tk.State == TicketOpen {
-			at := t.now
-			tk.State, tk.ClaimedAt, tk.ClaimedBy = TicketClaimed, &at, agent
-			if err := t.tx.SaveTicket(tk); err != nil {
+			if err := t.claim(tk, agent, "by replying"); err != nil {
 				return err
 			}
-			if err := t.audit(tk.ID, "agent:"+agent, "claimed", "by replying"); err != nil {
-				return err
-			}
-			t.claimed = true
 		}
 		if err := t.audit(tk.ID, "agent:"+agent, "replied", ""); err != nil {
 			return err

@@ -57,16 +57,21 @@ const (
 	raiseConfidence = 0.35
 )
 
-func (e *Engine) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
+func (e *Engine) now() time.Time    { return clockOr(e.Now) }
+func (e *Engine) log() *slog.Logger { return loggerOr(e.Logger) }
+
+// clockOr reads now, or the system clock when now is nil.
+func clockOr(now func() time.Time) time.Time {
+	if now != nil {
+		return now()
 	}
 	return time.Now()
 }
 
-func (e *Engine) log() *slog.Logger {
-	if e.Logger != nil {
-		return e.Logger
+// loggerOr returns l, or a logger that discards when l is nil.
+func loggerOr(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
 	}
 	return slog.New(slog.DiscardHandler)
 }

@@ -42,19 +42,8 @@ type MarkFailer interface {
 	MarkFailed(ctx context.Context, id int64, worker string, reason string) error
 }
 
-func (o *Outbox) now() time.Time {
-	if o.Now != nil {
-		return o.Now()
-	}
-	return time.Now()
-}
-
-func (o *Outbox) log() *slog.Logger {
-	if o.Logger != nil {
-		return o.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (o *Outbox) now() time.Time    { return clockOr(o.Now) }
+func (o *Outbox) log() *slog.Logger { return loggerOr(o.Logger) }
 
 func (o *Outbox) init() { o.once.Do(func() { o.kick = make(chan struct{}, 1) }) }
 

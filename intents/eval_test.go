@@ -6,7 +6,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/deskbot/deskbot/knowledge"
 	"github.com/deskbot/deskbot/knowledge/shared"
 )
 
@@ -84,14 +83,7 @@ func checkFloor(t *testing.T, name string, r Report, f floor) {
 //
 //	go test -v -run TestEval ./intents
 func TestEval(t *testing.T) {
-	h, err := knowledge.Load(knowledge.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(h, SeedPhrases(h), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, m := newMatcher(t)
 	floors := readFloors(t)
 	t.Run("examples", func(t *testing.T) {
 		r := Evaluate(m, ExamplesOf(h))
