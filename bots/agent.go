@@ -42,7 +42,10 @@ func (t *turn) claim(tk *Ticket, agent, detail string) error {
 		return err
 	}
 	t.claimed = true
-	return t.audit(tk.ID, "agent:"+agent, "claimed", detail)
+	if err := t.audit(tk.ID, "agent:"+agent, "claimed", detail); err != nil {
+		return err
+	}
+	return t.tellAgents(EventClaimed, tk, agent, false)
 }
 
 // Reply sends an agent's words to the citizen. Replying to an unclaimed
@@ -62,6 +65,9 @@ func (e *Engine) Reply(ctx context.Context, ticketID, agent, text string) (*Tick
 			}
 		}
 		if err := t.audit(tk.ID, "agent:"+agent, "replied", ""); err != nil {
+			return err
+		}
+		if err := t.tellAgents(EventReplied, tk, text, false); err != nil {
 			return err
 		}
 		return t.say(Outbound{Text: text, TicketID: tk.ID, FromAgent: agent})
@@ -89,6 +95,9 @@ func (e *Engine) Resolve(ctx context.Context, ticketID, agent string) (*Ticket, 
 			return err
 		}
 		t.closed = append(t.closed, tk)
+		if err := t.tellAgents(EventResolved, tk, agent, false); err != nil {
+			return err
+		}
 		if t.conv.TicketID != tk.ID {
 			return nil // the citizen has moved on: no rating question out of the blue
 		}

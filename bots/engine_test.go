@@ -186,6 +186,10 @@ func TestBotIsSilentWhileAnAgentHoldsTheCase(t *testing.T) {
 	if _, err := d.Engine.Claim(ctx, id, "李警官"); bots.ErrorCode(err) != bots.ECONFLICT {
 		t.Errorf("second claim: %v", err)
 	}
+	d.Flush()
+	if cl := d.Agents.Of(bots.EventClaimed); len(cl) != 1 || cl[0].Ticket.ClaimedBy != "王警官" {
+		t.Errorf("agents not told who claimed it: %+v", cl)
+	}
 	if _, err := d.Engine.Reply(ctx, id, "王警官", "民警已经出发,请注意安全"); err != nil {
 		t.Fatal(err)
 	}

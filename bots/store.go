@@ -135,6 +135,11 @@ const (
 	EventWithdrawn   AgentEventKind = "withdrawn"
 	EventUnclaimed   AgentEventKind = "unclaimed_reminder"
 	EventRated       AgentEventKind = "rated"
+	// What agents did, so every agent channel (other processes' inboxes,
+	// a Slack card) shows who holds a case: nobody is pinged twice.
+	EventClaimed  AgentEventKind = "claimed"
+	EventReplied  AgentEventKind = "agent_replied"
+	EventResolved AgentEventKind = "resolved"
 )
 
 // AgentEvent is what the agent channel receives.

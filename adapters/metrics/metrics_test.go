@@ -67,7 +67,7 @@ func TestTheDeskIsCounted(t *testing.T) {
 	}
 	mustHave(t, body,
 		`deskbot_messages_in_total{channel="test"} 2`,
-		`deskbot_messages_out_total{channel="agents"} 1`, // the new ticket
+		`deskbot_messages_out_total{channel="agents"} 3`, // the new ticket, claimed, resolved
 		`deskbot_matches_total{action="dispatch",intent="dispute.neighbor"}`,
 		`deskbot_tickets_opened_total{action="dispatch"} 1`,
 		`deskbot_tickets_closed_total{action="dispatch",state="resolved"} 1`,
