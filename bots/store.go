@@ -86,9 +86,12 @@ type Tx interface {
 
 // Line is one message of a transcript.
 type Line struct {
-	At   time.Time `json:"at"`
-	From string    `json:"from"` // "citizen", "bot" or "agent:<name>"
-	Text string    `json:"text"`
+	At          time.Time `json:"at"`
+	From        string    `json:"from"` // "citizen", "bot" or "agent:<name>"
+	Text        string    `json:"text"`
+	Choices     []Choice  `json:"choices,omitempty"`      // buttons the desk offered
+	AskLocation bool      `json:"ask_location,omitempty"` // the desk asked where
+	Location    *Location `json:"location,omitempty"`     // a position the citizen shared
 }
 
 // AuditEntry records an action on a ticket: kept when everything else

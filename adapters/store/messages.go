@@ -92,7 +92,7 @@ func (t *tx) RecordOutbound(conversationID int64, out bots.Outbound, at time.Tim
 // Transcript returns a conversation's messages, oldest first.
 func (t *tx) Transcript(conversationID int64) ([]bots.Line, error) {
 	var rows []messageRow
-	err := t.db.Select("sender", "text", "at").Where("conversation_id = ?", conversationID).
+	err := t.db.Select("direction", "sender", "text", "data", "at").Where("conversation_id = ?", conversationID).
 		Order("at, id").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("transcript of conversation %d: %w", conversationID, err)
@@ -100,6 +100,19 @@ func (t *tx) Transcript(conversationID int64) ([]bots.Line, error) {
 	lines := make([]bots.Line, len(rows))
 	for i, r := range rows {
 		lines[i] = bots.Line{At: r.At.UTC(), From: r.Sender, Text: r.Text}
+		// The buttons offered and a shared position live in the stored
+		// message; a row that does not decode still gives its text.
+		if r.Sender == "citizen" {
+			var in bots.Inbound
+			if json.Unmarshal([]byte(r.Data), &in) == nil {
+				lines[i].Location = in.Location
+			}
+		} else {
+			var out bots.Outbound
+			if json.Unmarshal([]byte(r.Data), &out) == nil {
+				lines[i].Choices, lines[i].AskLocation = out.Choices, out.AskLocation
+			}
+		}
 	}
 	return lines, nil
 }

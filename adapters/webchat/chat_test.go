@@ -267,3 +267,21 @@ func TestASessionOpensAFewPagesNotAThousand(t *testing.T) {
 		t.Fatalf("ninth page: %v, want 429", err)
 	}
 }
+
+// The desk's last question keeps its buttons after a reload: a citizen
+// asked for a rating can still press 1–5.
+func TestReloadKeepsTheLastQuestionsButtons(t *testing.T) {
+	r := newRig(t)
+	b := r.browser()
+	s, _ := b.open()
+	s.say("m1", "你好", "")
+	s.say("m2", "呃呃呃", "")
+	s.say("m3", "zzz", "") // the second in a row not understood: a person is offered, with a button
+	s.c.Close(websocket.StatusNormalClosure, "reload")
+	_, hello := b.open()
+	lines := hello.lines(t)
+	last := lines[len(lines)-1]
+	if last.From != "bot" || len(last.Choices) != 1 {
+		t.Fatalf("last line after reload = %+v", last)
+	}
+}

@@ -46,10 +46,13 @@ type clientFrame struct {
 
 // historyLine is a line of the conversation shown again after a reload.
 type historyLine struct {
-	From  string    `json:"from"`            // citizen, bot or agent
-	Agent string    `json:"agent,omitempty"` // the agent's name
-	Text  string    `json:"text"`
-	At    time.Time `json:"at"`
+	From        string        `json:"from"`            // citizen, bot or agent
+	Agent       string        `json:"agent,omitempty"` // the agent's name
+	Text        string        `json:"text"`
+	At          time.Time     `json:"at"`
+	Choices     []bots.Choice `json:"choices,omitempty"` // offered again if this is the last line
+	AskLocation bool          `json:"ask_location,omitempty"`
+	Located     bool          `json:"located,omitempty"` // the citizen shared a position here
 }
 
 // chatFrame is a frame to the chat page.
@@ -233,7 +236,7 @@ func historyFrame(lines []bots.Line) (chatFrame, []outFrame) {
 	hello := chatFrame{Type: "hello", History: make([]historyLine, 0, len(lines))}
 	var tail []outFrame
 	for _, l := range lines {
-		h := historyLine{From: l.From, Text: l.Text, At: l.At}
+		h := historyLine{From: l.From, Text: l.Text, At: l.At, Choices: l.Choices, AskLocation: l.AskLocation, Located: l.Location != nil}
 		if name, ok := strings.CutPrefix(l.From, "agent:"); ok {
 			h.From, h.Agent = "agent", name
 		}

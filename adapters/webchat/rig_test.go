@@ -108,9 +108,10 @@ type frame struct {
 }
 
 type historyLine struct {
-	From  string `json:"from"`
-	Agent string `json:"agent"`
-	Text  string `json:"text"`
+	From    string        `json:"from"`
+	Agent   string        `json:"agent"`
+	Text    string        `json:"text"`
+	Choices []bots.Choice `json:"choices"`
 }
 
 func (f frame) lines(t *testing.T) []historyLine {

@@ -246,7 +246,7 @@ func (t *memTx) RecordInbound(in bots.Inbound, conv int64) (bool, error) {
 	if in.ExternalID != "" {
 		t.st.Inbound[key] = true
 	}
-	t.st.Messages = append(t.st.Messages, message{ConversationID: conv, Channel: in.Citizen.Channel, ExternalID: in.ExternalID, Line: bots.Line{At: in.At, From: "citizen", Text: in.Text}})
+	t.st.Messages = append(t.st.Messages, message{ConversationID: conv, Channel: in.Citizen.Channel, ExternalID: in.ExternalID, Line: bots.Line{At: in.At, From: "citizen", Text: in.Text, Location: in.Location}})
 	return false, nil
 }
 
@@ -255,7 +255,7 @@ func (t *memTx) RecordOutbound(conv int64, out bots.Outbound, at time.Time) erro
 	if out.FromAgent != "" {
 		from = "agent:" + out.FromAgent
 	}
-	t.st.Messages = append(t.st.Messages, message{ConversationID: conv, Line: bots.Line{At: at, From: from, Text: out.Text}})
+	t.st.Messages = append(t.st.Messages, message{ConversationID: conv, Line: bots.Line{At: at, From: from, Text: out.Text, Choices: out.Choices, AskLocation: out.AskLocation}})
 	return nil
 }
 

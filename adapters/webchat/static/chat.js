@@ -191,14 +191,16 @@
     log.querySelectorAll('.row, .notice').forEach((n) => n.remove());
     rows.clear();
     const lines = f.history || [];
-    lines.forEach((l) => {
+    lines.forEach((l, i) => {
       if (l.from === 'citizen') {
         // A shared position is stored without words (see citizen.go).
         const row = bubble('citizen', l.text || '已发送位置', { at: l.at });
-        if (!l.text) row.classList.add('at-place');
+        if (!l.text || l.located) row.classList.add('at-place');
       } else {
-        bubble(l.from === 'agent' ? 'agent' : 'bot', l.text, { at: l.at, agent: l.agent });
+        const row = bubble(l.from === 'agent' ? 'agent' : 'bot', l.text, { at: l.at, agent: l.agent });
         noteTicket('', l.text);
+        // The desk's last question still wants an answer: offer its buttons again.
+        if (i === lines.length - 1) choices(row, l.choices, l.ask_location);
       }
     });
     if (!lines.length && !pending.length) $('welcome').hidden = false;
