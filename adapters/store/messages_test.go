@@ -115,10 +115,10 @@ func TestTranscript(t *testing.T) {
 		other := newConversation(t, s, bots.CitizenID{Channel: "webchat", ExternalID: "x"}, t0)
 		update(t, s, func(tx bots.Tx) error {
 			return errors.Join(
-				tx.RecordOutbound(c.ID, bots.Outbound{Citizen: alice, Text: "请问发生在什么地方？", AskLocation: true}, t0.Add(time.Second)),
+				tx.RecordOutbound(c.ID, bots.Outbound{Citizen: alice, Text: "请问发生在什么地方？", AskLocation: true, Choices: []bots.Choice{{Label: "转人工", Value: "转人工"}}}, t0.Add(time.Second)),
 				tx.RecordOutbound(c.ID, bots.Outbound{Citizen: alice, Text: "民警已在路上", FromAgent: "wang", TicketID: "K7Q2PX"}, t0.Add(3*time.Second)),
 				ignoreDup(tx.RecordInbound(bots.Inbound{Citizen: alice, ExternalID: "1", Text: "有人打架", At: t0}, c.ID)),
-				ignoreDup(tx.RecordInbound(bots.Inbound{Citizen: alice, ExternalID: "2", Text: "人民路12号", At: t0.Add(2 * time.Second)}, c.ID)),
+				ignoreDup(tx.RecordInbound(bots.Inbound{Citizen: alice, ExternalID: "2", Text: "人民路12号", At: t0.Add(2 * time.Second), Location: &bots.Location{Lat: 30.1, Lon: 120.2, HasCoords: true}}, c.ID)),
 				ignoreDup(tx.RecordInbound(bots.Inbound{Citizen: alice, ExternalID: "3", Text: "别的对话", At: t0}, other.ID)),
 			)
 		})
@@ -129,8 +129,8 @@ func TestTranscript(t *testing.T) {
 			}
 			want := []bots.Line{
 				{At: t0, From: "citizen", Text: "有人打架"},
-				{At: t0.Add(time.Second), From: "bot", Text: "请问发生在什么地方？"},
-				{At: t0.Add(2 * time.Second), From: "citizen", Text: "人民路12号"},
+				{At: t0.Add(time.Second), From: "bot", Text: "请问发生在什么地方？", AskLocation: true, Choices: []bots.Choice{{Label: "转人工", Value: "转人工"}}},
+				{At: t0.Add(2 * time.Second), From: "citizen", Text: "人民路12号", Location: &bots.Location{Lat: 30.1, Lon: 120.2, HasCoords: true}},
 				{At: t0.Add(3 * time.Second), From: "agent:wang", Text: "民警已在路上"},
 			}
 			if !reflect.DeepEqual(got, want) {
