@@ -88,6 +88,7 @@ func TestFightWithAddressUpFrontIsDispatchedAtOnce(t *testing.T) {
 	if strings.Contains(texts(got), d.Handbook.Text("ask_location")) {
 		t.Error("asked where although the address was given")
 	}
+	mustContain(t, got, "地点已记下:幸福小区5号楼")
 	ev := d.Agents.Of(bots.EventNewTicket)
 	if len(ev) != 1 || ev[0].Ticket.ID != id || ev[0].Ticket.Action != knowledge.Dispatch {
 		t.Fatalf("agents got %+v", ev)

@@ -316,7 +316,16 @@ func (t *turn) ticketWithHandover(p *Pending, loc Location, ruleReply string) er
 	if err != nil {
 		return err
 	}
-	return t.sayText(t.handoverText(p, ruleReply), strings.ReplaceAll(t.text("ticket_created"), "{id}", tk.ID))
+	return t.sayText(t.handoverText(p, ruleReply), t.locationNoted(loc), strings.ReplaceAll(t.text("ticket_created"), "{id}", tk.ID))
+}
+
+// locationNoted tells the citizen the desk has the place already: the
+// handbook's hand-over texts ask where, and the citizen may have said it.
+func (t *turn) locationNoted(loc Location) string {
+	if !loc.Known() {
+		return ""
+	}
+	return strings.ReplaceAll(t.text("location_noted"), "{location}", loc.String())
 }
 
 // urgent hands over at once, without waiting for the location.
@@ -334,6 +343,7 @@ func (t *turn) urgentTicket(p *Pending, loc Location, ruleReply string) error {
 		t.conv.NeedsLocation = true
 		return t.say(Outbound{Text: strings.Join(msgs, "\n") + "\n" + t.text("urgent_ask_location"), AskLocation: true, TicketID: tk.ID})
 	}
+	msgs = append(msgs[:2], t.locationNoted(loc), msgs[2])
 	return t.say(Outbound{Text: strings.Join(msgs, "\n"), TicketID: tk.ID})
 }
 

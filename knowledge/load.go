@@ -115,7 +115,7 @@ var requiredTexts = []string{
 	"status_ask_id", "ask_location", "ask_location_again", "ask_details", "location_unknown",
 	"ticket_created", "urgent_call_now", "urgent_ask_location", "withdrawn", "resolved_rate", "rating_thanks",
 	"nuisance_warning", "throttled", "ten_minutes", "why_intro", "no_law", "relay_note",
-	"contacts_intro", "agent_claimed", "rating_invalid", "ask_injured", "pending_cancelled", "escalated",
+	"contacts_intro", "agent_claimed", "rating_invalid", "ask_injured", "pending_cancelled", "escalated", "location_noted",
 }
 
 // Required keyword lists of service.yaml.
