@@ -90,13 +90,16 @@ func TestEval(t *testing.T) {
 		r.Print(testWriter{t}, "handbook examples")
 		checkFloor(t, "handbook examples", r, floors["examples"])
 	})
-	// A set written for the project by someone who saw neither the phrases
-	// nor the dev set (it has since been used to find gaps in the signals).
-	t.Run("probe", func(t *testing.T) {
-		r := Evaluate(m, readLabelled(t, "testdata/probe.jsonl"))
-		r.Print(testWriter{t}, "testdata/probe.jsonl")
-		checkFloor(t, "probe set", r, floors["probe"])
-	})
+	// Sets written for the project by someone who saw neither the phrases
+	// nor the dev set (each has since been used to find gaps in the signals).
+	for _, probe := range []string{"probe", "probe2"} {
+		t.Run(probe, func(t *testing.T) {
+			path := "testdata/" + probe + ".jsonl"
+			r := Evaluate(m, readLabelled(t, path))
+			r.Print(testWriter{t}, path)
+			checkFloor(t, path, r, floors[probe])
+		})
+	}
 	t.Run("dev", func(t *testing.T) {
 		path := os.Getenv("DESKBOT_EVAL_FILE")
 		if path == "" {

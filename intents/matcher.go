@@ -446,6 +446,11 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	if norm > 0 {
 		norm = math.Sqrt(norm)
 	}
+	// Without a Chinese character the profile only sees letter pairs
+	// ("asdkjqwe" shares "we" with "weed"): only whole phrases count then.
+	if !n.hasHan() {
+		norm = 0
+	}
 	for in := range scores {
 		b := per[in]
 		phr := b[0] + m.tune.secondPhrase*b[1] + m.tune.thirdPhrase*b[2]

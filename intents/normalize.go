@@ -92,6 +92,16 @@ func (t t2s) normalize(text string) normText {
 	return n
 }
 
+// hasHan reports whether the text holds a Chinese character.
+func (n normText) hasHan() bool {
+	for _, r := range n.runes {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
 // normalizeString is normalize for phrases and cues: the folded string only.
 func (t t2s) normalizeString(s string) string { return string(t.normalize(s).runes) }
 
