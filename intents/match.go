@@ -93,6 +93,20 @@ func (m *Matcher) decide(res *Match) {
 				res.Action, res.Rule, res.Notify, res.RuleReply = r.Action, sc.ID+"/"+r.Name, r.Notify, r.Reply
 			}
 		}
+		// A scenario whose default sends officers, read with too little
+		// confidence, does not set the action alone: with signals of
+		// trouble officers go (dispatch, nobody else alerted), without
+		// them a person looks. "在马?" must not send officers because it
+		// looks a little like a report, nor a drunk guest's "请派警察过来"
+		// raise a case against an officer.
+		weak := res.Confidence < sc.MinConfidence ||
+			res.Confidence < weakDefaultConfidence && len(res.Signals) == 0
+		if strings.HasSuffix(res.Rule, "/default") && res.Action.Rank() >= knowledge.Dispatch.Rank() && weak {
+			res.Action, res.Rule, res.Notify = knowledge.Handoff, sc.ID+"/weak_reading", nil
+			if len(res.Signals) > 0 {
+				res.Action = knowledge.Dispatch
+			}
+		}
 	}
 	// A scenario about past events mutes the lesser global rules only when
 	// the reading is sure: a fight misread as a complaint must still count.
@@ -107,13 +121,6 @@ func (m *Matcher) decide(res *Match) {
 		if fires(g.Any, g.All) && g.Action.Rank() > res.Action.Rank() {
 			res.Action, res.Rule, res.Notify, res.RuleReply = g.Action, "global/"+g.Name, g.Notify, ""
 		}
-	}
-	// An intent whose default sends officers, read with little confidence
-	// and with no signal behind it, goes to a person instead: "在马?" must
-	// not send officers because it looks a little like a report.
-	if strings.HasSuffix(res.Rule, "/default") && res.Action.Rank() >= knowledge.Dispatch.Rank() &&
-		res.Confidence < weakDefaultConfidence && len(res.Signals) == 0 {
-		res.Action, res.Rule = knowledge.Handoff, res.Intent+"/weak_reading"
 	}
 	if res.Action == knowledge.Urgent && !contains(res.Notify, knowledge.DutyLeader) {
 		res.Notify = append(append([]string{}, res.Notify...), knowledge.DutyLeader)

@@ -66,10 +66,14 @@ type Scenario struct {
 	// press questions, tip-offs): violence or a weapon they mention is the
 	// story, not a danger now, so global rules below urgent do not apply.
 	// The scenario's own rules (e.g. "happening now") still do.
-	PastEvents bool      `yaml:"past_events"`
-	Rules      []Rule    `yaml:"rules"`
-	Phrases    []string  `yaml:"phrases"`
-	Examples   []Example `yaml:"examples"`
+	PastEvents bool `yaml:"past_events"`
+	// MinConfidence: below this confidence a default that sends officers
+	// goes to a person instead (e.g. a case against an officer must not be
+	// raised on a weak reading). Zero means the matcher's general rule.
+	MinConfidence float64   `yaml:"min_confidence"`
+	Rules         []Rule    `yaml:"rules"`
+	Phrases       []string  `yaml:"phrases"`
+	Examples      []Example `yaml:"examples"`
 }
 
 // Rule raises a scenario's action when the escalation signals it names are
