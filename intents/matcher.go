@@ -358,6 +358,11 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	var full, partial []cand
 	for _, p := range sc.touched {
 		ph := &m.phrases[p]
+		if sc.shared[p] == 1 && len(ph.chars) >= 8 {
+			// A long phrase with one pair in common is almost never half
+			// present: skip counting its characters.
+			continue
+		}
 		cov := m.coverage(ph, present)
 		switch {
 		case cov >= 0.999:
@@ -389,7 +394,10 @@ func (m *Matcher) score(n normText, original []rune) ([]float64, []MatchedPhrase
 	for _, c := range full {
 		ph := &m.phrases[c.p]
 		strength := math.Min(1, ph.weight/m.tune.phraseRef)
-		ms := fuzzy.Find(ph.text, []string{msg})
+		var ms fuzzy.Matches
+		if inOrder(ph.runes, n.runes) { // fuzzy would find nothing otherwise
+			ms = fuzzy.Find(ph.text, []string{msg})
+		}
 		if len(ms) == 0 {
 			// All characters are there but not in order.
 			keep(ph.intent, 0.5*strength)
@@ -492,6 +500,18 @@ func topShared(touched []int32, shared []uint16, k int) []int32 {
 		}
 	}
 	return out
+}
+
+// inOrder reports whether p's characters appear in t in order: a cheap
+// test before fuzzy, whose case folding costs much on Chinese.
+func inOrder(p, t []rune) bool {
+	i := 0
+	for _, r := range t {
+		if i < len(p) && p[i] == r {
+			i++
+		}
+	}
+	return i == len(p)
 }
 
 // coverage is the share of a phrase's weight whose characters are in the
