@@ -92,7 +92,7 @@ func TestEval(t *testing.T) {
 	})
 	// Sets written for the project by someone who saw neither the phrases
 	// nor the dev set (each has since been used to find gaps in the signals).
-	for _, probe := range []string{"probe", "probe2"} {
+	for _, probe := range []string{"probe", "probe2", "probe3"} {
 		t.Run(probe, func(t *testing.T) {
 			path := "testdata/" + probe + ".jsonl"
 			r := Evaluate(m, readLabelled(t, path))

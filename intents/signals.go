@@ -35,6 +35,7 @@ type detector struct {
 	byFirst      map[rune][]*cue
 	negations    wordSet // negations and minimizers: both calm a cue
 	notNegations wordSet
+	calm         wordSet // phrases inside which a cue means nothing
 	contrasts    wordSet
 }
 
@@ -90,6 +91,7 @@ func newDetector(h *knowledge.Handbook, t t2s) *detector {
 	}
 	d.negations = words(append(append([]string{}, h.Negations...), h.Minimizers...))
 	d.notNegations = words(h.NotNegations)
+	d.calm = words(h.CalmPhrases)
 	d.contrasts = words(h.Contrasts)
 	return d
 }
@@ -146,12 +148,23 @@ func (d *detector) detect(n normText, original []rune) []SignalHit {
 			}
 		}
 	}
+	var calm []bool // characters inside a calm phrase (气得我想打人, 砍价)
+	for i := range text {
+		if w := d.calm.at(text, i); w != nil {
+			if calm == nil {
+				calm = make([]bool, len(text))
+			}
+			for k := range w {
+				calm[i+k] = true
+			}
+		}
+	}
 	var hits []SignalHit
 	lastEnd := map[string]int{}
 	for i := 0; i < len(text); i++ {
 		for _, c := range d.byFirst[text[i]] {
 			end := matchCue(text, i, c)
-			if end < 0 || end <= lastEnd[c.signal] || d.negated(text, masked, i) {
+			if end < 0 || end <= lastEnd[c.signal] || inside(calm, i, end) || d.negated(text, masked, i) {
 				continue
 			}
 			lastEnd[c.signal] = end
@@ -160,6 +173,19 @@ func (d *detector) detect(n normText, original []rune) []SignalHit {
 		}
 	}
 	return hits
+}
+
+// inside reports whether every character of [i, end) is marked.
+func inside(mask []bool, i, end int) bool {
+	if mask == nil {
+		return false
+	}
+	for k := i; k < end; k++ {
+		if !mask[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // negated reports whether a negation or minimizer stands within reach

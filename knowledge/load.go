@@ -38,6 +38,7 @@ type Handbook struct {
 	Signals      []Signal
 	Negations    []string // words that deny a following cue: 没, 不是...
 	NotNegations []string // words that hold a negation character but deny nothing: 没想到, 叫不醒
+	CalmPhrases  []string // words that hold a cue but say nothing dangerous: 气得我想打人, 砍价, 打折
 	Minimizers   []string // words that play a cue down: 只是, 就...
 	Contrasts    []string // words after which a denial no longer holds: 但是, 可是...
 	GlobalRules  []GlobalRule
@@ -124,6 +125,7 @@ var requiredKeywords = []string{"withdraw", "why", "place_suffixes", "injury_sai
 type signalsFile struct {
 	Negations    []string          `yaml:"negations"`
 	NotNegations []string          `yaml:"not_negations"`
+	CalmPhrases  []string          `yaml:"calm_phrases"`
 	Minimizers   []string          `yaml:"minimizers"`
 	Contrasts    []string          `yaml:"contrasts"`
 	Notify       map[string]string `yaml:"notify"`
@@ -263,6 +265,7 @@ func LoadFS(fsys fs.FS, opts Options) (*Handbook, error) {
 		e.add("signals.yaml", "", "%v", err)
 	}
 	h.Negations, h.NotNegations, h.Minimizers, h.Contrasts, h.Notify = sf.Negations, sf.NotNegations, sf.Minimizers, sf.Contrasts, sf.Notify
+	h.CalmPhrases = sf.CalmPhrases
 	h.Signals, h.GlobalRules = sf.Signals, sf.GlobalRules
 	if _, ok := h.Notify[DutyLeader]; !ok {
 		e.add("signals.yaml", "notify", "the duty leader (%s) must be a notify target", DutyLeader)
