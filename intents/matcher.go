@@ -231,7 +231,7 @@ const (
 	minCoverage    = 0.5  // a phrase is a candidate when this share of its weight is in the message
 	maxFuzzy       = 32   // at most this many fully covered phrases go through fuzzy scoring
 	maxCandidates  = 400  // at most this many phrases are scored, those sharing the most pairs
-	maxPostings    = 4096 // a pair in more phrases than this is a stop word: it selects no candidates
+	maxPostings    = 1024 // a pair in more phrases than this is a stop word: it selects no candidates
 	runnerUpsShown = 3
 )
 
