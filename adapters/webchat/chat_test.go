@@ -285,3 +285,23 @@ func TestReloadKeepsTheLastQuestionsButtons(t *testing.T) {
 		t.Fatalf("last line after reload = %+v", last)
 	}
 }
+
+// A script that opens a new session for every message is still held
+// back: one address may send five times a session's burst.
+func TestNewSessionsDoNotResetTheAddressLimit(t *testing.T) {
+	r := newRig(t, withConfig(func(c *webchat.Config) { c.MessageBurst = 2 }))
+	limited := 0
+	for i := 0; i < 12; i++ {
+		s, _ := r.browser().open() // a new cookie: a new session
+		id := "m" + strings.Repeat("x", i+1)
+		s.sendRaw(map[string]string{"type": "message", "id": id, "text": "你好"})
+		for _, f := range s.until(func(f frame) bool { return (f.Type == "ack" || f.Type == "error") && f.ID == id }) {
+			if f.Type == "error" && f.Code == "rate_limited" {
+				limited++
+			}
+		}
+	}
+	if limited != 2 {
+		t.Fatalf("%d of 12 single-message sessions from one address limited, want 2 (burst 2×5)", limited)
+	}
+}

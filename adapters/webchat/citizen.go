@@ -121,6 +121,7 @@ func validClientID(v string) bool {
 // desk's answers.
 func (s *Server) citizenSocket(w http.ResponseWriter, r *http.Request) {
 	sid := s.session(w, r) // a new cookie rides on the upgrade response
+	ip := remoteIP(r)
 	if s.citizens.count(sid) >= maxSocketsPerSession {
 		s.writeError(w, r, bots.Errorf(codeRateLimited, "too many open chat pages"))
 		return
@@ -168,20 +169,20 @@ func (s *Server) citizenSocket(w http.ResponseWriter, r *http.Request) {
 			sock.close(websocket.StatusUnsupportedData, "text frames only")
 			return
 		}
-		s.citizenFrame(ctx, sock, citizen, data)
+		s.citizenFrame(ctx, sock, citizen, ip, data)
 	}
 }
 
 // citizenFrame handles one frame from the page and answers with an ack
 // or an error.
-func (s *Server) citizenFrame(ctx context.Context, sock *socket, citizen bots.CitizenID, data []byte) {
+func (s *Server) citizenFrame(ctx context.Context, sock *socket, citizen bots.CitizenID, ip string, data []byte) {
 	var f clientFrame
 	if err := json.Unmarshal(data, &f); err != nil || !validClientID(f.ID) || (f.Type != "message" && f.Type != "location") {
 		sock.push(outFrame{data: mustJSON(chatFrame{Type: "error", ID: f.ID, Code: bots.EINVALID})})
 		return
 	}
 	sock.stopExpecting()
-	if !s.limits.allow(citizen.ExternalID) {
+	if !s.limits.allow(citizen.ExternalID) || !s.ipLimits.allow(ip) {
 		sock.push(outFrame{data: mustJSON(chatFrame{Type: "error", ID: f.ID, Code: codeRateLimited, Text: s.throttledText()})})
 		return
 	}

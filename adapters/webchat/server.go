@@ -55,6 +55,10 @@ const (
 	DefaultMaxMessageBytes = 4 << 10
 	DefaultAgentSessionTTL = 12 * time.Hour
 	maxPostBytes           = 16 << 10 // agent API bodies
+	// One address may send this many times a session's rate: households
+	// and offices share an address, but a script that opens a new session
+	// for every message is still held back.
+	perAddressFactor = 5
 
 	// A token is guessed at most this fast from one address: five tries,
 	// then one a minute.
@@ -81,6 +85,7 @@ type Server struct {
 
 	signKey  []byte       // HMAC key of agent cookies, made at start
 	limits   *limiters    // citizens' messages, by session
+	ipLimits *limiters    // citizens' messages, by address: new sessions do not reset it
 	failures *limiters    // wrong sign-in tokens, by remote IP
 	citizens *hub[string] // open chat sockets by session id
 	agents   *hub[struct{}]
@@ -128,6 +133,7 @@ func New(cfg Config, engine *bots.Engine, handbook *knowledge.Handbook, opts ...
 		static:   staticFS(),
 		signKey:  key,
 		limits:   newLimiters(cfg.MessageRate, cfg.MessageBurst, cfg.Now),
+		ipLimits: newLimiters(cfg.MessageRate*perAddressFactor, cfg.MessageBurst*perAddressFactor, cfg.Now),
 		failures: newLimiters(signInFailureRate, signInFailureBurst, cfg.Now),
 		citizens: newHub[string](),
 		agents:   newHub[struct{}](),
