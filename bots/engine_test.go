@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,11 +142,7 @@ func TestUrgentWhileLocationMissing(t *testing.T) {
 	if len(ev) != 1 || ev[0].Ticket.Action != knowledge.Urgent {
 		t.Fatalf("agents got %+v", ev)
 	}
-	hasLeader := false
-	for _, n := range ev[0].Ticket.Notify {
-		hasLeader = hasLeader || n == knowledge.DutyLeader
-	}
-	if !hasLeader {
+	if !slices.Contains(ev[0].Ticket.Notify, knowledge.DutyLeader) {
 		t.Errorf("urgent ticket does not tell the duty leader: %v", ev[0].Ticket.Notify)
 	}
 	if len(d.Say(c, "在和平路88号3单元")) != 0 {
@@ -411,11 +408,7 @@ func TestPressInquiryIsHandedOverAndTheDutyLeaderTold(t *testing.T) {
 	if len(ev) != 1 || ev[0].Ticket.Action != knowledge.Handoff {
 		t.Fatalf("agents got %+v", ev)
 	}
-	told := false
-	for _, n := range ev[0].Ticket.Notify {
-		told = told || n == knowledge.DutyLeader
-	}
-	if !told {
+	if !slices.Contains(ev[0].Ticket.Notify, knowledge.DutyLeader) {
 		t.Errorf("the duty leader is not told: %v", ev[0].Ticket.Notify)
 	}
 }
